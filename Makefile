@@ -1,0 +1,50 @@
+# Thin entry points; the build itself lives in CMake.
+#   make deps    install missing Debian packages (apt-get update first)
+#   make build   configure and build into build/ (optimised, with debug info)
+#   make check   build, then run the whole test suite through ctest
+#   make demo    build, then serve the article's app on 127.0.0.1:8000
+# SANITIZE=address,undefined builds into build-sanitize/ with ASan+UBSan.
+
+PACKAGES := clang-19 lld-19 libclang-rt-19-dev cmake ninja-build ccache make \
+            libboost1.81-dev node-llhttp libspdlog-dev libgtest-dev libgmock-dev \
+            libcli11-dev libbenchmark-dev curl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD_DIR ?= build
+PRESET_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo
+else
+BUILD_DIR ?= build-sanitize
+PRESET_FLAGS := -DCMAKE_BUILD_TYPE=Debug -DCSGI_SANITIZE=$(SANITIZE)
+endif
+JOBS ?= $(shell nproc)
+
+.PHONY: deps configure build check demo clean
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja \
+	  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+	  $(PRESET_FLAGS) > /dev/null
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+check: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 120
+
+demo: build
+	./$(BUILD_DIR)/bin/csgi serve mysite --host 127.0.0.1 --port 8000
+
+clean:
+	rm -rf build build-sanitize

@@ -1,0 +1,27 @@
+# Every dependency is a Debian package (see the Makefile's `deps`).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED)
+find_package(spdlog REQUIRED)   # its CMake config links the external fmt it was built with
+find_package(CLI11 REQUIRED)
+find_package(GTest REQUIRED)
+find_package(benchmark QUIET)
+
+# llhttp: Debian's node-llhttp ships the C sources and the header; build them here.
+find_path(LLHTTP_INCLUDE_DIR llhttp.h PATHS /usr/share/include/llhttp /usr/include/llhttp REQUIRED)
+find_path(LLHTTP_SOURCE_DIR llhttp.c PATHS /usr/share/llhttp REQUIRED)
+add_library(llhttp STATIC
+  ${LLHTTP_SOURCE_DIR}/api.c ${LLHTTP_SOURCE_DIR}/http.c ${LLHTTP_SOURCE_DIR}/llhttp.c)
+target_include_directories(llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
+set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+# Asio, compiled once (BOOST_ASIO_SEPARATE_COMPILATION), with coroutine support.
+add_library(csgi_asio STATIC ${CMAKE_SOURCE_DIR}/cmake/asio.cpp)
+target_compile_definitions(csgi_asio PUBLIC
+  BOOST_ASIO_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE)
+target_link_libraries(csgi_asio PUBLIC Boost::headers Threads::Threads)
+set_target_properties(csgi_asio PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+# Boost.JSON, header-only mode compiled in one translation unit.
+add_library(csgi_json STATIC ${CMAKE_SOURCE_DIR}/cmake/json.cpp)
+target_link_libraries(csgi_json PUBLIC Boost::headers)
+set_target_properties(csgi_json PROPERTIES POSITION_INDEPENDENT_CODE ON)

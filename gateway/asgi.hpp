@@ -1,0 +1,122 @@
+// The async app interface (spec/async.md, spec/lifespan.md) as C++ types.
+//
+// An app is a coroutine `App(Scope, Receive, Send)`. The server calls it once per
+// connection scope (an HTTP request, or the lifespan of the process), on one of
+// its event-loop threads, and awaits it. The app awaits `receive()` for incoming
+// events and `send(event)` for outgoing ones; the event types are separate for
+// each direction, so sending an incoming event does not compile.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "gateway/common.hpp"
+
+namespace csgi::asgi {
+
+template <class T>
+using awaitable = boost::asio::awaitable<T>;
+
+enum class ScopeType { http, lifespan };
+
+// The connection scope (spec/async.md, "HTTP connection scope").
+struct Scope {
+  ScopeType type = ScopeType::http;
+  std::string spec_version{csgi::spec_version};
+  std::string http_version = "1.1";   // "1.0" or "1.1"
+  std::string method = "GET";         // upper-case
+  std::string scheme = "http";        // "http" or "https"
+  std::string path = "/";             // percent-decoded, UTF-8
+  std::string raw_path = "/";         // as sent, without the query string
+  std::string query_string;           // as sent, without the '?'
+  std::string root_path;              // mount point; not part of `path`
+  Headers headers;                    // lower-case names, in order, duplicates kept
+  std::optional<Endpoint> client;     // the peer, when known
+  std::optional<Endpoint> server;     // the listening address, when known
+  std::shared_ptr<State> state;       // shared with lifespan; null when the server has none
+  Extensions extensions;
+};
+
+// ---- receive events (server -> app) --------------------------------------
+
+// http.request: a piece of the request body.
+struct HttpRequest {
+  std::string body;
+  bool more_body = false;
+};
+// http.disconnect: the client went away, or the response is complete.
+struct HttpDisconnect {};
+// lifespan.startup / lifespan.shutdown
+struct LifespanStartup {};
+struct LifespanShutdown {};
+
+using ReceiveEvent = std::variant<HttpRequest, HttpDisconnect, LifespanStartup, LifespanShutdown>;
+
+// ---- send events (app -> server) -----------------------------------------
+
+// http.response.start: status and headers; nothing is written until the first
+// http.response.body (so a later error can still become a 500).
+struct HttpResponseStart {
+  int status = 200;
+  Headers headers;
+  bool trailers = false;  // an http.response.trailers event will follow the body
+};
+// http.response.body: a piece of the response body.
+struct HttpResponseBody {
+  std::string body;
+  bool more_body = false;
+};
+// http.response.trailers (extension "http.response.trailers").
+struct HttpResponseTrailers {
+  Headers headers;
+  bool more_trailers = false;
+};
+struct LifespanStartupComplete {};
+struct LifespanStartupFailed {
+  std::string message;
+};
+struct LifespanShutdownComplete {};
+struct LifespanShutdownFailed {
+  std::string message;
+};
+
+using SendEvent =
+    std::variant<HttpResponseStart, HttpResponseBody, HttpResponseTrailers, LifespanStartupComplete,
+                 LifespanStartupFailed, LifespanShutdownComplete, LifespanShutdownFailed>;
+
+// The event name the spec uses ("http.response.start", ...).
+std::string_view event_name(const ReceiveEvent& event);
+std::string_view event_name(const SendEvent& event);
+
+// ---- the callables --------------------------------------------------------
+
+using Receive = std::function<awaitable<ReceiveEvent>()>;
+using Send = std::function<awaitable<void>(SendEvent)>;
+using App = std::function<awaitable<void>(Scope, Receive, Send)>;
+
+// Thrown by `send` once the client has gone (spec/async.md, "Disconnects").
+// A server treats it escaping the app as the normal end of the request.
+class ClientDisconnected : public std::runtime_error {
+ public:
+  ClientDisconnected() : std::runtime_error("client disconnected") {}
+};
+
+// Thrown by a server's `send` when the app breaks the ordering rules (body
+// before start, a second start, anything after the final body).
+class ProtocolViolation : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// Thrown by an app to refuse a scope type it does not handle (spec/lifespan.md:
+// an app that does not support lifespan raises on the lifespan scope).
+class UnsupportedScope : public std::runtime_error {
+ public:
+  UnsupportedScope() : std::runtime_error("scope type not supported") {}
+};
+
+}  // namespace csgi::asgi

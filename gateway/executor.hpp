@@ -1,0 +1,47 @@
+// Executors the adapters run on. Passed explicitly: nothing here is found
+// through a thread-local or a global (spec/servers.md, "Executors").
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+
+namespace csgi {
+
+// A pool of `threads` threads for sync apps called from an event loop. With one
+// thread (the default) every sync call is serialised: the "thread-sensitive"
+// executor of spec/servers.md.
+class SyncExecutor {
+ public:
+  explicit SyncExecutor(std::size_t threads = 1);
+  ~SyncExecutor();  // stops and joins
+  SyncExecutor(const SyncExecutor&) = delete;
+  SyncExecutor& operator=(const SyncExecutor&) = delete;
+
+  boost::asio::any_io_executor get_executor();
+  std::size_t threads() const { return threads_; }
+  // Waits for queued work to finish, then joins the threads.
+  void join();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::size_t threads_;
+};
+
+// True while the calling thread runs an event loop that csgi drives (a server's
+// loop thread, or the private loop of asgi_to_wsgi). A blocking call made there
+// would stall every other task on that loop.
+bool this_thread_runs_event_loop();
+
+// Marks the calling thread as an event-loop thread for its lifetime (nestable).
+class EventLoopThreadMark {
+ public:
+  EventLoopThreadMark();
+  ~EventLoopThreadMark();
+  EventLoopThreadMark(const EventLoopThreadMark&) = delete;
+  EventLoopThreadMark& operator=(const EventLoopThreadMark&) = delete;
+};
+
+}  // namespace csgi

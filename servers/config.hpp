@@ -1,0 +1,50 @@
+// Everything a server needs to know, filled from the settings table
+// (cli/settings) by flags and CSGI_* environment variables, or directly by tests.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace csgi::servers {
+
+enum class ServerKind { loop, threaded };
+enum class LifespanMode { auto_, on, off };
+
+struct Config {
+  // Where to listen: a TCP host and port, a Unix socket path, or an inherited fd.
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;          // 0 = any free port (tests)
+  std::string uds;                    // non-empty: listen on this Unix socket
+  int fd = -1;                        // >= 0: an already-listening socket
+  int backlog = 4096;
+
+  ServerKind server = ServerKind::loop;
+  std::size_t threads = 1;            // loop: sync executor threads; threaded: connection threads
+  std::size_t workers = 1;            // > 1 starts the supervisor
+  bool supervise = false;
+
+  std::chrono::milliseconds timeout_keep_alive{5000};
+  std::chrono::milliseconds timeout_request_head{10000};   // whole head must arrive in this
+  std::chrono::milliseconds timeout_graceful_shutdown{30000};
+  std::chrono::milliseconds timeout_worker_healthcheck{30000};
+  std::optional<std::size_t> limit_concurrency;           // 503 above it
+  std::optional<std::size_t> limit_max_requests;          // recycle a worker after N
+  std::size_t limit_max_requests_jitter = 0;
+
+  // protocol limits
+  std::size_t limit_request_line = 8190;     // 414 above it
+  std::size_t limit_request_head = 65536;    // 431 above it (request line + headers)
+  std::size_t limit_request_fields = 100;    // 431 above it
+  std::optional<std::uint64_t> limit_request_body;  // 413 above it
+
+  LifespanMode lifespan = LifespanMode::auto_;
+  std::string log_level = "info";
+  bool access_log = true;
+  std::string root_path;
+  std::string server_header = "csgi";        // empty: no Server header
+};
+
+}  // namespace csgi::servers

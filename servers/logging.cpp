@@ -1,0 +1,74 @@
+#include "servers/logging.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace csgi::servers {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> make_logger(const char* name) {
+  if (auto existing = spdlog::get(name)) return existing;
+  auto logger = spdlog::stderr_color_mt(name);
+  return logger;
+}
+
+// uvicorn prints "INFO:     message"; keep that shape.
+class LevelPadFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    auto level = spdlog::level::to_string_view(msg.level);
+    std::size_t width = level.size() + 1;
+    std::size_t pad = width < 10 ? 10 - width : 1;
+    dest.append(std::string(pad, ' '));
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<LevelPadFlag>();
+  }
+};
+
+void set_pattern(spdlog::logger& logger) {
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<LevelPadFlag>('*').set_pattern("%^%L%$%*%v");
+  logger.set_formatter(std::move(formatter));
+}
+
+bool access_enabled = true;
+
+}  // namespace
+
+void setup_logging(const std::string& level, bool access_log_on) {
+  auto parsed = spdlog::level::from_str(level == "warning" ? "warn" : level);
+  for (const char* name : {"csgi.error", "csgi.access"}) {
+    auto logger = make_logger(name);
+    set_pattern(*logger);
+    logger->set_level(parsed);
+    logger->flush_on(spdlog::level::info);
+  }
+  access_enabled = access_log_on;
+}
+
+std::shared_ptr<spdlog::logger> error_log() {
+  static auto logger = make_logger("csgi.error");
+  return logger;
+}
+
+std::shared_ptr<spdlog::logger> access_log() {
+  static auto logger = make_logger("csgi.access");
+  return logger;
+}
+
+void log_access(std::string_view client, std::string_view method, std::string_view raw_path,
+                std::string_view query_string, std::string_view http_version, int status) {
+  if (!access_enabled) return;
+  auto& logger = *access_log();
+  if (!logger.should_log(spdlog::level::info)) return;
+  if (query_string.empty())
+    logger.info("{} - \"{} {} HTTP/{}\" {}", client, method, raw_path, http_version, status);
+  else
+    logger.info("{} - \"{} {}?{} HTTP/{}\" {}", client, method, raw_path, query_string,
+                http_version, status);
+}
+
+}  // namespace csgi::servers

@@ -58,8 +58,8 @@ worker_processes $workers;
 daemon off;
 pid $dir/nginx.pid;
 error_log stderr error;
-worker_rlimit_nofile 65536;
-events { worker_connections 65536; }
+worker_rlimit_nofile 20000;
+events { worker_connections 16384; }
 http {
   access_log off;
   keepalive_requests 1000000;
@@ -80,8 +80,8 @@ CONF
 # start_uvicorn PORT: one uvicorn worker (httptools; uvloop when installed).
 start_uvicorn() {
   local port=$1 loop=asyncio
-  python3 -c 'import uvloop' 2>/dev/null && loop=uvloop
-  taskset -c "$SERVER_CPU" python3 -m uvicorn --app-dir "$ROOT/bench" uvicorn_hello:app \
+  /usr/bin/python3 -c "import uvloop" 2>/dev/null && loop=uvloop
+  taskset -c "$SERVER_CPU" /usr/bin/python3 -m uvicorn --app-dir "$ROOT/bench" uvicorn_hello:app \
     --host 127.0.0.1 --port "$port" --http httptools --loop "$loop" \
     --no-access-log --log-level warning &
   PIDS+=($!)

@@ -9,7 +9,7 @@
 # 10,000-connection burst and the memory per idle keep-alive connection.
 source "$(dirname "$0")/lib.sh"
 install_peers
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 
 CSGI_PORT=8101 SYNC_PORT=8102 NGINX_PORT=8103 UVICORN_PORT=8104
 start_csgi $CSGI_PORT hello

@@ -156,6 +156,8 @@ class Parser {
   int fail(Error e);
   int add_start_line_bytes(std::size_t n);
   int check_framing();
+  Headers& fields();
+  std::size_t run(std::string_view data);
   std::size_t execute(std::string_view data);
   ParseResult report(std::size_t consumed);
 
@@ -171,7 +173,12 @@ class Parser {
   std::size_t head_bytes_ = 0;        // bytes of the current head consumed so far
   std::size_t start_line_bytes_ = 0;  // method + target + version
   std::size_t fields_ = 0;
-  bool in_field_name_ = false;        // the last header callback was a field name
+  bool field_open_ = false;           // a header field's name/value is being received
+  bool version_seen_ = false;         // the request line reached its version
+  bool value_started_ = false;        // a span of the current field value was seen
+  bool value_at_end_ = false;         // ... and it ran to the end of its feed
+  const char* run_begin_ = nullptr;   // the bytes of the llhttp_execute in progress
+  const char* run_end_ = nullptr;
   bool started_ = false;
   bool head_done_ = false;
   bool head_reported_ = false;

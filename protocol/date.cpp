@@ -1,0 +1,72 @@
+#include "protocol/date.hpp"
+
+#include <chrono>
+
+namespace csgi::protocol {
+
+std::int64_t Clock::now_seconds() const {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+const Clock& system_clock() noexcept {
+  static const Clock clock;
+  return clock;
+}
+
+namespace {
+
+void put2(char*& out, unsigned value) {
+  *out++ = static_cast<char>('0' + value / 10);
+  *out++ = static_cast<char>('0' + value % 10);
+}
+
+void put3(char*& out, const char* text) {
+  for (int i = 0; i < 3; ++i) *out++ = text[i];
+}
+
+}  // namespace
+
+std::string_view format_http_date(std::int64_t seconds, char* out) noexcept {
+  // Computed by hand rather than with gmtime_r/strftime: no locale, no tz
+  // lookup, and it runs once a second per connection.
+  using namespace std::chrono;
+  static constexpr const char* days = "SunMonTueWedThuFriSat";
+  static constexpr const char* months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  const sys_seconds time{std::chrono::seconds{seconds}};
+  const auto day = floor<std::chrono::days>(time);
+  const year_month_day date{day};
+  const hh_mm_ss clock{time - day};
+  const unsigned weekday = std::chrono::weekday{day}.c_encoding();
+
+  char* p = out;
+  put3(p, days + 3 * weekday);
+  *p++ = ',';
+  *p++ = ' ';
+  put2(p, static_cast<unsigned>(date.day()));
+  *p++ = ' ';
+  put3(p, months + 3 * (static_cast<unsigned>(date.month()) - 1));
+  *p++ = ' ';
+  const int year = static_cast<int>(date.year());
+  put2(p, static_cast<unsigned>(year / 100));
+  put2(p, static_cast<unsigned>(year % 100));
+  *p++ = ' ';
+  put2(p, static_cast<unsigned>(clock.hours().count()));
+  *p++ = ':';
+  put2(p, static_cast<unsigned>(clock.minutes().count()));
+  *p++ = ':';
+  put2(p, static_cast<unsigned>(clock.seconds().count()));
+  for (const char c : {' ', 'G', 'M', 'T'}) *p++ = c;
+  return {out, static_cast<std::size_t>(p - out)};
+}
+
+std::string_view DateCache::now() {
+  const std::int64_t second = clock_->now_seconds();
+  if (second != second_) {
+    second_ = second;
+    size_ = format_http_date(second, text_).size();
+  }
+  return {text_, size_};
+}
+
+}  // namespace csgi::protocol

@@ -1,0 +1,224 @@
+#include "client/exchange.hpp"
+
+#include <array>
+#include <cstring>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "client/errors.hpp"
+
+namespace csgi::client::detail {
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string encode_head(const Request& request) {
+  std::string head;
+  head.reserve(256);
+  head += request.method;
+  head += ' ';
+  head += request.url.target;
+  head += " HTTP/1.1\r\nhost: ";
+  head += request.url.host_header();
+  head += "\r\n";
+  bool has_agent = false, has_length = false;
+  for (auto& [name, value] : request.headers) {
+    has_agent = has_agent || strcasecmp(name.c_str(), "user-agent") == 0;
+    has_length = has_length || strcasecmp(name.c_str(), "content-length") == 0 ||
+                 strcasecmp(name.c_str(), "transfer-encoding") == 0;
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
+  }
+  if (!has_agent) head += "user-agent: csgi-client/" CSGI_VERSION "\r\n";
+  // A body (or a method that carries one) is framed by its length.
+  bool body_method = request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+  if (!has_length && (!request.body.empty() || body_method))
+    head += "content-length: " + std::to_string(request.body.size()) + "\r\n";
+  head += "\r\n";
+  return head;
+}
+
+// Moves the parser's decoded bytes to `out` without copying when it can.
+void take_body(std::string& from, std::string& out) {
+  if (out.empty())
+    out.swap(from);
+  else
+    out += from;
+  from.clear();
+}
+
+}  // namespace
+
+Exchange::Exchange(Lease lease, const Request& request)
+    : lease_(std::move(lease)), request_(request), url_(request.url.to_string()) {}
+
+asio::awaitable<void> Exchange::start(Response& head) {
+  if (!lease_.connection().socket.is_open()) co_await connect();
+  co_await send();
+  co_await read_head(head);
+}
+
+asio::awaitable<void> Exchange::connect() {
+  auto& socket = lease_.connection().socket;
+  auto executor = co_await asio::this_coro::executor;
+  auto limit = request_.timeouts.connect;
+  asio::steady_timer timer(executor, limit);
+  error_code ec;
+  auto address = asio::ip::make_address(request_.url.host, ec);
+  asio::ip::tcp::resolver::results_type endpoints;
+  if (ec) {
+    asio::ip::tcp::resolver resolver(executor);
+    auto resolved = co_await (resolver.async_resolve(request_.url.host,
+                                                     std::to_string(request_.url.port), use_tuple) ||
+                              timer.async_wait(asio::use_awaitable));
+    if (resolved.index() == 1) throw ConnectTimeout(url_, limit);
+    auto [resolve_error, results] = std::get<0>(std::move(resolved));
+    if (resolve_error == asio::error::operation_aborted) throw boost::system::system_error(resolve_error);
+    if (resolve_error) throw ConnectError(url_, resolve_error.message());
+    endpoints = std::move(results);
+  } else {
+    endpoints = asio::ip::tcp::resolver::results_type::create(
+        asio::ip::tcp::endpoint(address, request_.url.port), request_.url.host, "");
+  }
+  // The timer keeps the deadline it was given: resolving and connecting share it.
+  auto connected = co_await (asio::async_connect(socket, endpoints, use_tuple) ||
+                             timer.async_wait(asio::use_awaitable));
+  if (connected.index() == 1) throw ConnectTimeout(url_, limit);
+  auto [connect_error, endpoint] = std::get<0>(connected);
+  if (connect_error == asio::error::operation_aborted) throw boost::system::system_error(connect_error);
+  if (connect_error) throw ConnectError(url_, connect_error.message());
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+asio::awaitable<void> Exchange::send() {
+  auto& socket = lease_.connection().socket;
+  std::string head = encode_head(request_);
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(request_.body)};
+  asio::steady_timer timer(co_await asio::this_coro::executor, request_.timeouts.write);
+  auto written = co_await (asio::async_write(socket, buffers, use_tuple) ||
+                           timer.async_wait(asio::use_awaitable));
+  if (written.index() == 1) throw WriteTimeout(url_, request_.timeouts.write);
+  auto [ec, n] = std::get<0>(written);
+  if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+  if (ec && lease_.reused()) throw StaleConnection{};
+  if (ec) throw RemoteProtocolError(url_, "connection lost while sending the request: " + ec.message());
+}
+
+asio::awaitable<std::size_t> Exchange::read_more(bool mid_body) {
+  auto& connection = lease_.connection();
+  if (connection.begin == connection.end) connection.begin = connection.end = 0;
+  if (connection.end == connection.buffer.size()) {
+    std::memmove(connection.buffer.data(), connection.buffer.data() + connection.begin,
+                 connection.end - connection.begin);
+    connection.end -= connection.begin;
+    connection.begin = 0;
+  }
+  auto space = asio::buffer(connection.buffer.data() + connection.end,
+                            connection.buffer.size() - connection.end);
+  asio::steady_timer timer(co_await asio::this_coro::executor, request_.timeouts.read);
+  auto result = co_await (connection.socket.async_read_some(space, use_tuple) ||
+                          timer.async_wait(asio::use_awaitable));
+  if (result.index() == 1) throw ReadTimeout(url_, request_.timeouts.read, mid_body);
+  auto [ec, n] = std::get<0>(result);
+  if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+  if (ec == asio::error::eof) co_return 0;
+  if (ec && received_ == 0 && lease_.reused()) throw StaleConnection{};
+  if (ec) throw RemoteProtocolError(url_, "connection lost while reading the response: " + ec.message());
+  connection.end += n;
+  received_ += n;
+  co_return n;
+}
+
+void Exchange::fail_closed(const std::string& why) {
+  if (received_ == 0 && lease_.reused()) throw StaleConnection{};
+  throw RemoteProtocolError(url_, why);
+}
+
+asio::awaitable<void> Exchange::read_head(Response& head) {
+  auto& connection = lease_.connection();
+  auto& parser = connection.parser;
+  parser.expect_no_body(request_.method == "HEAD");
+  std::size_t head_bytes = 0;
+  for (;;) {
+    auto [status, used] = parser.feed(connection.unparsed());
+    connection.begin += used;
+    if (!parser.has_head()) head_bytes += used;
+    if (head_bytes > request_.max_head)
+      throw RemoteProtocolError(url_, "response head larger than " +
+                                          std::to_string(request_.max_head) + " bytes");
+    if (status == protocol::ParseStatus::error)
+      throw RemoteProtocolError(url_, "malformed response (" + parser.error().message() + ")");
+    bool interim = parser.has_head() && parser.head().status < 200 && parser.head().status != 101;
+    if (status == protocol::ParseStatus::message_complete && interim) {
+      // 1xx: an informational message with no body; the real one follows.
+      parser.next_message();
+      parser.expect_no_body(request_.method == "HEAD");
+      head_bytes = 0;
+      continue;
+    }
+    if (status == protocol::ParseStatus::head_complete && !interim) break;
+    if (status != protocol::ParseStatus::need_data) continue;
+    if (co_await read_more(false) == 0) {
+      parser.finish();
+      fail_closed("server closed the connection before the response head was complete");
+    }
+  }
+  auto& parsed = parser.head();
+  head.status = parsed.status;
+  head.reason = parsed.reason;
+  head.http_version = std::to_string(parsed.version_major) + "." + std::to_string(parsed.version_minor);
+  head.headers = parsed.headers;
+  head.url = url_;
+}
+
+asio::awaitable<bool> Exchange::read_body(std::string& out) {
+  if (complete_) co_return true;
+  auto& connection = lease_.connection();
+  auto& parser = connection.parser;
+  for (;;) {
+    auto [status, used] = parser.feed(connection.unparsed());
+    connection.begin += used;
+    take_body(parser.body(), out);
+    if (status == protocol::ParseStatus::message_complete) {
+      finish(parser.head().keep_alive);
+      co_return true;
+    }
+    if (status == protocol::ParseStatus::error)
+      throw RemoteProtocolError(url_, "malformed response body (" + parser.error().message() + ")");
+    if (connection.begin < connection.end) continue;
+    if (!out.empty()) co_return false;  // hand over what we have before waiting
+    if (co_await read_more(true) > 0) continue;
+    // EOF: ends a body delimited by the close; anything else was cut short.
+    if (parser.finish() == protocol::ParseStatus::message_complete) {
+      take_body(parser.body(), out);
+      finish(false);
+      co_return true;
+    }
+    throw RemoteProtocolError(url_, "server closed the connection after " +
+                                        std::to_string(parser.body_size()) +
+                                        " body bytes, before the body was complete");
+  }
+}
+
+void Exchange::finish(bool keep_alive) {
+  auto& connection = lease_.connection();
+  // Bytes after the response were not asked for: the connection is out of step.
+  keep_alive = keep_alive && connection.begin == connection.end;
+  connection.parser.next_message();
+  complete_ = true;
+  lease_.release(keep_alive);
+}
+
+}  // namespace csgi::client::detail

@@ -1,0 +1,52 @@
+// Settings of a client and of one request. A request's settings override the
+// client's field by field where they are set.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+
+#include "gateway/common.hpp"
+
+namespace csgi::client {
+
+// The four limits of a request, each 5 s by default as in httpx.
+struct Timeouts {
+  // Establishing the TCP connection.
+  std::chrono::milliseconds connect{5000};
+  // Each wait for response bytes: the head, then every read of the body.
+  std::chrono::milliseconds read{5000};
+  // Writing the request.
+  std::chrono::milliseconds write{5000};
+  // Waiting for a pooled connection when the origin is at max_connections.
+  std::chrono::milliseconds pool{5000};
+
+  // The same limit for all four.
+  static Timeouts all(std::chrono::milliseconds limit) { return {limit, limit, limit, limit}; }
+};
+
+struct PoolLimits {
+  // Connections open at once to one origin (in use + idle); further requests
+  // wait for one to be released, at most Timeouts::pool.
+  std::size_t max_connections = 100;
+  // Idle connections kept alive per origin; extra ones are closed on release.
+  std::size_t max_keepalive = 20;
+};
+
+struct ClientOptions {
+  Timeouts timeouts;
+  PoolLimits limits;
+  Headers headers;                 // sent with every request, before the request's own
+  bool follow_redirects = false;   // as httpx: a 3xx is returned unless asked
+  int max_redirects = 20;
+  std::size_t max_response_head = 64 * 1024;  // RemoteProtocolError above it
+};
+
+struct RequestOptions {
+  Headers headers;                            // added after the client's headers
+  std::optional<Timeouts> timeouts;           // replaces the client's four limits
+  std::optional<bool> follow_redirects;
+  std::optional<int> max_redirects;
+};
+
+}  // namespace csgi::client

@@ -1,0 +1,208 @@
+// asgi_to_wsgi: an async app on a sync server (spec/servers.md, "Running an
+// async app on a sync server").
+//
+// Each call owns a private io_context that only the calling thread runs, and
+// only while the server is inside the adapter: during the call (until the app
+// starts its response) and during each Body::next() (until the app hands over
+// its next chunk). Between those, the app is suspended, so a chunk handed to
+// `send` is taken by the server before the app runs again: backpressure without
+// a queue.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "gateway/adapters.hpp"
+#include "gateway/convert.hpp"
+
+namespace csgi {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Request body events carry at most this much.
+constexpr std::size_t request_chunk_size = 64 * 1024;
+
+// A wake-up for coroutines waiting on the private loop: the timer never
+// expires, cancelling it resumes every current waiter.
+class Wakeup {
+ public:
+  explicit Wakeup(asio::io_context& context) : timer_(context) {
+    timer_.expires_at(asio::steady_timer::time_point::max());
+  }
+  asgi::awaitable<void> wait() { co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable)); }
+  void notify() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+class AsyncCall {
+ public:
+  AsyncCall(const wsgi::Environ& environ, const wsgi::StartResponse& start_response)
+      : start_response_(start_response),
+        input_(environ.input),
+        remaining_(content_length(environ.headers)) {}
+
+  // Spawns the app on the private loop; it first runs inside run_until().
+  void start(std::shared_ptr<const asgi::App> app, asgi::Scope scope) {
+    auto run_app = [this, app = std::move(app), scope = std::move(scope)]() mutable {
+      return (*app)(
+          std::move(scope), [this] { return receive(); },
+          [this](asgi::SendEvent event) { return send(std::move(event)); });
+    };
+    asio::co_spawn(context_, std::move(run_app),
+                   asio::bind_cancellation_slot(cancel_.slot(), [this](std::exception_ptr error) {
+                     app_done_ = true;
+                     app_error_ = error;
+                   }));
+  }
+
+  // Runs the loop until the app started its response; throws what it threw
+  // before that, or if it returned without starting one.
+  void run_until_started() {
+    run_until([this] { return started_; });
+    if (started_) return;
+    if (app_error_) std::rethrow_exception(app_error_);
+    throw std::runtime_error("async app returned without starting a response");
+  }
+
+  // Body::next(): runs the loop until the app hands over a chunk or finishes.
+  std::optional<std::string> next() {
+    run_until([this] { return pending_.has_value(); });
+    if (pending_) {
+      std::string chunk = std::move(*pending_);
+      pending_.reset();
+      pulled_.notify();
+      return chunk;
+    }
+    if (app_error_) std::rethrow_exception(std::exchange(app_error_, nullptr));
+    if (!complete_) throw std::runtime_error("async app returned without completing its response");
+    return std::nullopt;
+  }
+
+  // Body::close(): an unfinished app is cancelled and run until it unwound;
+  // its send() then throws ClientDisconnected and receive() gives http.disconnect.
+  void close() {
+    if (app_done_) return;
+    closed_ = true;
+    pulled_.notify();
+    progress_.notify();
+    cancel_.emit(asio::cancellation_type::terminal);
+    try {
+      run_until([] { return false; });
+    } catch (const std::runtime_error&) {
+      // Stalled even after cancellation: destroying the loop frees what is left.
+    }
+  }
+
+ private:
+  template <class Done>
+  void run_until(Done done) {
+    EventLoopThreadMark mark;
+    while (!done() && !app_done_) {
+      if (context_.stopped()) context_.restart();
+      if (context_.run_one() == 0 && !done() && !app_done_)
+        throw std::runtime_error("async app is waiting for something that can never happen");
+    }
+  }
+
+  asgi::awaitable<asgi::ReceiveEvent> receive() {
+    if (!input_ended_ && !closed_) co_return read_request_chunk();
+    // After the body, receive() waits for the end of the response (spec/async.md,
+    // "http.disconnect"); a sync server reports no earlier disconnect.
+    while (!complete_ && !closed_) co_await progress_.wait();
+    co_return asgi::HttpDisconnect{};
+  }
+
+  // Blocks this thread on the server's input stream: the loop is private to
+  // this request, so nothing else waits on it.
+  asgi::ReceiveEvent read_request_chunk() {
+    std::size_t want = request_chunk_size;
+    if (remaining_) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, *remaining_));
+    std::string chunk(want, '\0');
+    std::size_t got = 0;
+    try {
+      if (input_ && want > 0) got = input_->read_some(std::span<char>(chunk));
+    } catch (const asgi::ClientDisconnected&) {
+      input_ended_ = true;
+      return asgi::HttpDisconnect{};
+    }
+    chunk.resize(got);
+    if (remaining_) *remaining_ -= got;
+    bool more = got > 0 && (!remaining_ || *remaining_ > 0);
+    input_ended_ = !more;
+    return asgi::HttpRequest{std::move(chunk), more};
+  }
+
+  asgi::awaitable<void> send(asgi::SendEvent event) {
+    if (closed_) throw asgi::ClientDisconnected();
+    if (auto* start = std::get_if<asgi::HttpResponseStart>(&event)) {
+      if (started_) throw asgi::ProtocolViolation("http.response.start sent twice");
+      start_response_(start->status, std::move(start->headers));
+      started_ = true;
+      co_return;
+    }
+    auto* body = std::get_if<asgi::HttpResponseBody>(&event);
+    if (!body)
+      throw asgi::ProtocolViolation(std::string(asgi::event_name(event)) +
+                                    " is not valid on this scope");
+    if (!started_) throw asgi::ProtocolViolation("http.response.body before http.response.start");
+    if (complete_) throw asgi::ProtocolViolation("http.response.body after the final body");
+    if (!body->more_body) {
+      complete_ = true;
+      progress_.notify();
+    }
+    if (body->body.empty()) co_return;
+    pending_ = std::move(body->body);
+    while (pending_ && !closed_) co_await pulled_.wait();
+    if (pending_) throw asgi::ClientDisconnected();
+  }
+
+  // Declared first: destroyed last, after the timers that use it.
+  asio::io_context context_{1};
+  Wakeup pulled_{context_};    // the server took the pending chunk, or closed
+  Wakeup progress_{context_};  // the response completed, or the body closed
+  asio::cancellation_signal cancel_;
+
+  wsgi::StartResponse start_response_;
+  wsgi::InputStream* input_;
+  std::optional<std::uint64_t> remaining_;  // request body bytes still due, if known
+  bool input_ended_ = false;
+
+  bool started_ = false;
+  bool complete_ = false;  // the final http.response.body was sent
+  bool closed_ = false;    // the server closed the body
+  bool app_done_ = false;
+  std::exception_ptr app_error_;
+  std::optional<std::string> pending_;  // a chunk sent and not yet pulled
+};
+
+class AsyncBodySource : public wsgi::Body::Source {
+ public:
+  explicit AsyncBodySource(std::unique_ptr<AsyncCall> call) : call_(std::move(call)) {}
+  std::optional<std::string> next() override { return call_->next(); }
+  void close() override { call_->close(); }
+
+ private:
+  std::unique_ptr<AsyncCall> call_;
+};
+
+}  // namespace
+
+wsgi::App asgi_to_wsgi(asgi::App app) {
+  auto shared = std::make_shared<const asgi::App>(std::move(app));
+  return [shared](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
+    if (this_thread_runs_event_loop()) throw NestedEventLoopError();
+    auto call = std::make_unique<AsyncCall>(environ, start_response);
+    call->start(shared, scope_from_environ(environ));
+    call->run_until_started();
+    return wsgi::Body(std::make_unique<AsyncBodySource>(std::move(call)));
+  };
+}
+
+}  // namespace csgi

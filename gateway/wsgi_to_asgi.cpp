@@ -1,0 +1,248 @@
+// wsgi_to_asgi: a sync app on an async server (spec/servers.md, "Running a sync
+// app on an async server").
+//
+// Two threads take part in each call. The loop coroutine hands the sync call to
+// the SyncExecutor and suspends without blocking the loop. The sync thread runs
+// the app; every operation that needs the server (reading the request body,
+// sending a piece of the response) is spawned onto the loop and the sync thread
+// waits for its result. That wait is the backpressure: the app produces its next
+// chunk only after `send` took the previous one.
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <future>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "gateway/adapters.hpp"
+#include "gateway/convert.hpp"
+
+namespace csgi {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Runs `work` on `pool` and resumes the awaiting coroutine on its own executor,
+// rethrowing what `work` threw. The loop keeps counting the call as outstanding
+// work, so a loop with nothing else to do does not return from run() meanwhile.
+asgi::awaitable<void> run_on_pool(asio::any_io_executor pool, std::function<void()> work) {
+  auto initiate = [pool, work = std::move(work)](auto handler) mutable {
+    asio::any_io_executor home = asio::prefer(asio::get_associated_executor(handler),
+                                              asio::execution::outstanding_work.tracked);
+    asio::post(pool, [handler = std::move(handler), work = std::move(work), home]() mutable {
+      std::exception_ptr error;
+      try {
+        work();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      asio::dispatch(home, [handler = std::move(handler), error]() mutable {
+        std::move(handler)(error);
+      });
+    });
+  };
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(
+      std::move(initiate), asio::use_awaitable);
+}
+
+// The result of an operation that ran on the loop. A broken promise means the
+// loop was destroyed with the operation still queued: the server is gone, which
+// the sync side sees as a disconnect.
+template <class T>
+T take(std::future<T>& future) {
+  try {
+    return future.get();
+  } catch (const std::future_error&) {
+    throw asgi::ClientDisconnected();
+  }
+}
+
+Headers lower_case_names(Headers headers) {
+  for (auto& header : headers)
+    std::transform(header.first.begin(), header.first.end(), header.first.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return headers;
+}
+
+// The state of one sync call, shared by the loop coroutine and the sync thread.
+// Everything below except the two *_on_loop helpers runs on the sync thread.
+class SyncCall : public std::enable_shared_from_this<SyncCall> {
+ public:
+  SyncCall(asio::any_io_executor loop, asgi::Receive receive, asgi::Send send,
+           wsgi::Environ environ)
+      : loop_(std::move(loop)),
+        receive_(std::move(receive)),
+        send_(std::move(send)),
+        environ_(std::move(environ)),
+        input_(*this) {
+    environ_.input = &input_;
+  }
+
+  // Calls the app, pulls its body into `send`, always closes the body.
+  void run(const wsgi::App& app) {
+    wsgi::StartResponse start_response(
+        [this](int status, Headers headers, std::exception_ptr exc_info) {
+          return start_response_called(status, std::move(headers), std::move(exc_info));
+        });
+    wsgi::Body body = app(environ_, start_response);
+    try {
+      while (auto chunk = body.next())
+        if (!chunk->empty()) write(*chunk);
+    } catch (...) {
+      // The original failure is what the server must see, not a failing close.
+      try {
+        body.close();
+      } catch (...) {
+      }
+      throw;
+    }
+    body.close();
+    finish();
+  }
+
+ private:
+  class Input : public wsgi::InputStream {
+   public:
+    explicit Input(SyncCall& call) : call_(call) {}
+    std::size_t read_some(std::span<char> buffer) override {
+      return call_.read_some(buffer);
+    }
+
+   private:
+    SyncCall& call_;
+  };
+
+  std::size_t read_some(std::span<char> buffer) {
+    while (offset_ == pending_.size()) {
+      if (disconnected_) throw asgi::ClientDisconnected();
+      if (body_ended_ || buffer.empty()) return 0;
+      asgi::ReceiveEvent event = receive_on_loop();
+      if (auto* request = std::get_if<asgi::HttpRequest>(&event)) {
+        pending_ = std::move(request->body);
+        offset_ = 0;
+        body_ended_ = !request->more_body;
+      } else if (std::holds_alternative<asgi::HttpDisconnect>(event)) {
+        disconnected_ = true;
+      } else {
+        throw asgi::ProtocolViolation(std::string(asgi::event_name(event)) +
+                                      " received on an http scope");
+      }
+    }
+    std::size_t n = std::min(buffer.size(), pending_.size() - offset_);
+    std::memcpy(buffer.data(), pending_.data() + offset_, n);
+    offset_ += n;
+    return n;
+  }
+
+  wsgi::Write start_response_called(int status, Headers headers, std::exception_ptr exc_info) {
+    if (exc_info) {
+      // Too late to replace what the client has seen: the app's error wins.
+      if (start_sent_) std::rethrow_exception(exc_info);
+    } else if (started_) {
+      throw std::logic_error("start_response called a second time without exc_info");
+    }
+    started_ = true;
+    status_ = status;
+    headers_ = lower_case_names(std::move(headers));
+    return [this](std::string_view data) { write(data); };
+  }
+
+  void write(std::string_view data) {
+    if (!started_) throw std::logic_error("response body written before start_response");
+    // Headers are held until the first non-empty chunk, so an error before it
+    // can still replace them (exc_info).
+    if (data.empty()) return;
+    send_start();
+    send_on_loop(asgi::HttpResponseBody{std::string(data), true});
+  }
+
+  void send_start() {
+    if (start_sent_) return;
+    start_sent_ = true;
+    send_on_loop(asgi::HttpResponseStart{status_, headers_, false});
+  }
+
+  void finish() {
+    if (!started_) throw std::runtime_error("sync app returned without calling start_response");
+    send_start();
+    send_on_loop(asgi::HttpResponseBody{{}, false});
+  }
+
+  asgi::ReceiveEvent receive_on_loop() {
+    auto promise = std::make_shared<std::promise<asgi::ReceiveEvent>>();
+    auto future = promise->get_future();
+    asio::co_spawn(
+        loop_, [self = shared_from_this()] { return self->receive_(); },
+        [promise](std::exception_ptr error, asgi::ReceiveEvent event) {
+          if (error)
+            promise->set_exception(error);
+          else
+            promise->set_value(std::move(event));
+        });
+    return take(future);
+  }
+
+  void send_on_loop(asgi::SendEvent event) {
+    auto promise = std::make_shared<std::promise<void>>();
+    auto future = promise->get_future();
+    asio::co_spawn(
+        loop_,
+        [self = shared_from_this(), event = std::move(event)]() mutable {
+          return self->send_(std::move(event));
+        },
+        [promise](std::exception_ptr error) {
+          if (error)
+            promise->set_exception(error);
+          else
+            promise->set_value();
+        });
+    take(future);
+  }
+
+  asio::any_io_executor loop_;
+  asgi::Receive receive_;
+  asgi::Send send_;
+  wsgi::Environ environ_;
+  Input input_;
+  // request body
+  std::string pending_;
+  std::size_t offset_ = 0;
+  bool body_ended_ = false;
+  bool disconnected_ = false;
+  // response
+  bool started_ = false;
+  bool start_sent_ = false;
+  int status_ = 200;
+  Headers headers_;
+};
+
+asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app,
+                                    asio::any_io_executor pool, asgi::Scope scope,
+                                    asgi::Receive receive, asgi::Send send) {
+  if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
+  auto call = std::make_shared<SyncCall>(co_await asio::this_coro::executor, std::move(receive),
+                                         std::move(send), environ_from_scope(scope));
+  co_await run_on_pool(pool, [call, app] { call->run(*app); });
+}
+
+}  // namespace
+
+asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor) {
+  auto shared = std::make_shared<const wsgi::App>(std::move(app));
+  // A plain lambda returning the coroutine: nothing the coroutine uses lives in
+  // the std::function, which callers may copy or drop while requests run.
+  return [shared, pool = executor.get_executor()](asgi::Scope scope, asgi::Receive receive,
+                                                  asgi::Send send) {
+    return call_sync_app(shared, pool, std::move(scope), std::move(receive), std::move(send));
+  };
+}
+
+}  // namespace csgi

@@ -1,0 +1,289 @@
+// asgi_to_wsgi: an async app driven by hand, as a sync server would.
+#include <chrono>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gmock/gmock.h>
+
+#include "gateway/adapters.hpp"
+#include "tests/gateway/stubs.hpp"
+
+namespace csgi {
+namespace {
+
+using test::Transcript;
+using test::what;
+using ::testing::ElementsAre;
+
+// What a sync server sees of one call: the start_response calls and the input.
+struct SyncServerStub {
+  wsgi::Environ environ;
+  std::unique_ptr<wsgi::StringInputStream> input;
+  std::vector<int> statuses;
+  Headers headers;
+  wsgi::StartResponse start_response{[this](int status, Headers h, std::exception_ptr) {
+    statuses.push_back(status);
+    headers = std::move(h);
+    return wsgi::Write([](std::string_view) {});
+  }};
+
+  explicit SyncServerStub(std::string body = {}, bool with_length = true) {
+    input = std::make_unique<wsgi::StringInputStream>(body);
+    environ.input = input.get();
+    if (with_length) environ.headers.emplace_back("content-length", std::to_string(body.size()));
+  }
+  wsgi::Body call(const wsgi::App& app) { return app(environ, start_response); }
+};
+
+asgi::awaitable<void> send_start(const asgi::Send& send, int status = 200) {
+  co_await send(asgi::HttpResponseStart{status, {{"content-type", "text/plain"}}, false});
+}
+
+TEST(AsgiToWsgi, ResponseChunksAreHandedOverOneAtATimeAsTheServerPulls) {
+  Transcript log;
+  asgi::App app = [&](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    co_await send_start(send);
+    for (std::string chunk : {"a", "b"}) {
+      co_await send(asgi::HttpResponseBody{chunk, true});
+      log.add("sent " + chunk);
+    }
+    co_await send(asgi::HttpResponseBody{"c", false});
+    log.add("sent c");
+  };
+  SyncServerStub server;
+  wsgi::Body body = server.call(asgi_to_wsgi(app));
+  EXPECT_THAT(server.statuses, ElementsAre(200));
+  EXPECT_EQ(server.headers, (Headers{{"content-type", "text/plain"}}));
+  while (auto chunk = body.next()) log.add("pulled " + *chunk);
+  body.close();
+  // send completes only once the server has pulled the chunk.
+  EXPECT_THAT(log.lines(), ElementsAre("pulled a", "sent a", "pulled b", "sent b", "pulled c",
+                                       "sent c"));
+}
+
+TEST(AsgiToWsgi, RequestBodyArrivesInChunksOfAtMost64KiB) {
+  std::vector<std::pair<std::size_t, bool>> events;
+  bool disconnect_after_response = false;
+  asgi::App app = [&](asgi::Scope, asgi::Receive receive,
+                      asgi::Send send) -> asgi::awaitable<void> {
+    for (bool more = true; more;) {
+      auto request = std::get<asgi::HttpRequest>(co_await receive());
+      events.emplace_back(request.body.size(), request.more_body);
+      more = request.more_body;
+    }
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"done", false});
+    disconnect_after_response =
+        std::holds_alternative<asgi::HttpDisconnect>(co_await receive());
+  };
+  SyncServerStub server(std::string(150 * 1024, 'x'));
+  wsgi::Body body = server.call(asgi_to_wsgi(app));
+  EXPECT_EQ(body.next(), "done");
+  EXPECT_EQ(body.next(), std::nullopt);
+  EXPECT_THAT(events, ElementsAre(std::pair{65536u, true}, std::pair{65536u, true},
+                                  std::pair{22528u, false}));
+  EXPECT_TRUE(disconnect_after_response);
+}
+
+TEST(AsgiToWsgi, RequestBodyWithoutLengthEndsWithAnEmptyFinalEvent) {
+  std::vector<std::pair<std::string, bool>> events;
+  asgi::App app = [&](asgi::Scope, asgi::Receive receive,
+                      asgi::Send send) -> asgi::awaitable<void> {
+    for (bool more = true; more;) {
+      auto request = std::get<asgi::HttpRequest>(co_await receive());
+      events.emplace_back(request.body, request.more_body);
+      more = request.more_body;
+    }
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  SyncServerStub server("hello", false);
+  wsgi::Body body = server.call(asgi_to_wsgi(app));
+  EXPECT_EQ(body.next(), std::nullopt);
+  EXPECT_THAT(events, ElementsAre(std::pair{std::string("hello"), true},
+                                  std::pair{std::string(""), false}));
+}
+
+TEST(AsgiToWsgi, ExceptionBeforeTheResponseStartsIsThrownFromTheCall) {
+  asgi::App app = [](asgi::Scope, asgi::Receive, asgi::Send) -> asgi::awaitable<void> {
+    throw std::runtime_error("boom");
+    co_return;
+  };
+  SyncServerStub server;
+  EXPECT_THROW(
+      {
+        try {
+          server.call(asgi_to_wsgi(app));
+        } catch (const std::runtime_error& e) {
+          EXPECT_STREQ(e.what(), "boom");
+          throw;
+        }
+      },
+      std::runtime_error);
+  EXPECT_TRUE(server.statuses.empty());
+}
+
+TEST(AsgiToWsgi, ExceptionAfterTheResponseStartedIsThrownFromNext) {
+  asgi::App app = [](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"first", true});
+    throw std::runtime_error("mid-body");
+  };
+  SyncServerStub server;
+  wsgi::Body body = server.call(asgi_to_wsgi(app));
+  EXPECT_EQ(body.next(), "first");
+  std::exception_ptr error;
+  try {
+    body.next();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  EXPECT_EQ(what(error), "mid-body");
+  body.close();
+}
+
+TEST(AsgiToWsgi, AppReturningWithoutStartingAResponseIsAnError) {
+  asgi::App app = [](asgi::Scope, asgi::Receive, asgi::Send) -> asgi::awaitable<void> {
+    co_return;
+  };
+  SyncServerStub server;
+  EXPECT_THROW(server.call(asgi_to_wsgi(app)), std::runtime_error);
+}
+
+TEST(AsgiToWsgi, AppReturningWithoutTheFinalBodyIsAnError) {
+  asgi::App app = [](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"part", true});
+  };
+  SyncServerStub server;
+  wsgi::Body body = server.call(asgi_to_wsgi(app));
+  EXPECT_EQ(body.next(), "part");
+  EXPECT_THROW(body.next(), std::runtime_error);
+}
+
+TEST(AsgiToWsgi, ClosingTheBodyEarlyCancelsTheAppAndItsSendSeesADisconnect) {
+  Transcript log;
+  asgi::App app = [&](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"a", true});
+    try {
+      co_await send(asgi::HttpResponseBody{"b", true});
+    } catch (const asgi::ClientDisconnected&) {
+      log.add("send threw ClientDisconnected");
+      throw;
+    }
+    log.add("not reached");
+  };
+  SyncServerStub server;
+  wsgi::Body body = server.call(asgi_to_wsgi(app));
+  EXPECT_EQ(body.next(), "a");
+  body.close();
+  EXPECT_THAT(log.lines(), ElementsAre("send threw ClientDisconnected"));
+}
+
+TEST(AsgiToWsgi, ClosingTheBodyCancelsAnAppWaitingOnATimer) {
+  Transcript log;
+  asgi::App app = [&](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    co_await send_start(send);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,
+                                    std::chrono::hours(1));
+    try {
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    } catch (const boost::system::system_error&) {
+      log.add("timer cancelled");
+      throw;
+    }
+  };
+  SyncServerStub server;
+  auto started = std::chrono::steady_clock::now();
+  {
+    wsgi::Body body = server.call(asgi_to_wsgi(app));
+    // Destroying the body closes it.
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  EXPECT_THAT(log.lines(), ElementsAre("timer cancelled"));
+}
+
+TEST(AsgiToWsgi, RefusesToRunOnAnEventLoopThread) {
+  asgi::App app = [](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  SyncServerStub server;
+  EventLoopThreadMark mark;
+  EXPECT_THROW(server.call(asgi_to_wsgi(app)), NestedEventLoopError);
+}
+
+TEST(AsgiToWsgi, AsyncAppCallingASyncFormOfAnotherAsyncAppIsRefused) {
+  asgi::App inner = [](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  std::string error;
+  asgi::App outer = [&](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    SyncServerStub nested;
+    try {
+      nested.call(asgi_to_wsgi(inner));
+    } catch (const NestedEventLoopError& e) {
+      error = e.what();
+    }
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  SyncServerStub server;
+  wsgi::Body body = server.call(asgi_to_wsgi(outer));
+  EXPECT_EQ(body.next(), std::nullopt);
+  EXPECT_THAT(error, ::testing::HasSubstr("event-loop thread"));
+}
+
+TEST(AsgiToWsgi, EnvironBecomesTheScope) {
+  asgi::Scope seen;
+  asgi::App app = [&](asgi::Scope scope, asgi::Receive,
+                      asgi::Send send) -> asgi::awaitable<void> {
+    seen = scope;
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  SyncServerStub server;
+  server.environ.request_method = "PUT";
+  server.environ.path_info = "/x y";
+  server.environ.raw_path = "/x%20y";
+  server.environ.query_string = "q=1";
+  server.environ.server_protocol = "HTTP/1.0";
+  server.environ.extensions.http_response_trailers = true;
+  server.call(asgi_to_wsgi(app)).close();
+  EXPECT_EQ(seen.method, "PUT");
+  EXPECT_EQ(seen.path, "/x y");
+  EXPECT_EQ(seen.raw_path, "/x%20y");
+  EXPECT_EQ(seen.query_string, "q=1");
+  EXPECT_EQ(seen.http_version, "1.0");
+  EXPECT_FALSE(seen.extensions.http_response_trailers);  // a sync body cannot carry them
+}
+
+TEST(AsgiToWsgi, AwaitsInsideTheAppRunConcurrentlyOnThePrivateLoop) {
+  // Two timers of 50 ms each, awaited together: about 50 ms, not 100.
+  asgi::App app = [](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::steady_timer first(executor, std::chrono::milliseconds(50));
+    boost::asio::steady_timer second(executor, std::chrono::milliseconds(50));
+    int pending = 2;
+    auto done = [&](auto) { --pending; };
+    first.async_wait(done);
+    second.async_wait(done);
+    boost::asio::steady_timer poll(executor);
+    while (pending > 0) {
+      poll.expires_after(std::chrono::milliseconds(1));
+      co_await poll.async_wait(boost::asio::use_awaitable);
+    }
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  SyncServerStub server;
+  auto started = std::chrono::steady_clock::now();
+  server.call(asgi_to_wsgi(app)).close();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(95));
+}
+
+}  // namespace
+}  // namespace csgi

@@ -1,0 +1,355 @@
+// wsgi_to_asgi: a sync app driven by a hand-scripted async server.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <thread>
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gmock/gmock.h>
+
+#include "gateway/adapters.hpp"
+#include "tests/gateway/stubs.hpp"
+
+namespace csgi {
+namespace {
+
+using test::AsyncServerStub;
+using test::what;
+using ::testing::ElementsAre;
+
+wsgi::Body count_close(wsgi::Body body, std::atomic<int>& closes) {
+  auto shared = std::make_shared<wsgi::Body>(std::move(body));
+  return wsgi::Body::generate([shared] { return shared->next(); },
+                              [shared, &closes] {
+                                ++closes;
+                                shared->close();
+                              });
+}
+
+TEST(WsgiToAsgi, ResponseChunksAreSentOneAtATimeAsTheAppProducesThem) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  auto chunks = std::make_shared<std::vector<std::string>>(std::vector<std::string>{"a", "b", "c"});
+  wsgi::App app = [&](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    start_response(200, {{"Content-Type", "text/plain"}});
+    auto index = std::make_shared<std::size_t>(0);
+    return wsgi::Body::generate([&, index]() -> std::optional<std::string> {
+      if (*index == chunks->size()) return std::nullopt;
+      server.log.add("produce " + (*chunks)[*index]);
+      return (*chunks)[(*index)++];
+    });
+  };
+  EXPECT_EQ(test::run_async_app(wsgi_to_asgi(app, executor), server), nullptr);
+  EXPECT_THAT(server.events(),
+              ElementsAre("start 200", "body a more", "body b more", "body c more", "body  end"));
+  // Interleaved: the app produces a chunk only after the previous one was sent.
+  EXPECT_THAT(server.log.lines(),
+              ElementsAre("produce a", "send start 200", "send body a more", "produce b",
+                          "send body b more", "produce c", "send body c more", "send body  end"));
+  auto* start = std::get_if<asgi::HttpResponseStart>(&server.sent[0]);
+  ASSERT_NE(start, nullptr);
+  EXPECT_EQ(start->headers, (Headers{{"content-type", "text/plain"}}));
+}
+
+TEST(WsgiToAsgi, RequestBodyStreamsThroughTheBlockingInput) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  server.incoming = {asgi::HttpRequest{"he", true}, asgi::HttpRequest{"", true},
+                     asgi::HttpRequest{"llo", true}, asgi::HttpRequest{"", false}};
+  wsgi::App app = [&](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
+    std::string body;
+    char buffer[16];
+    while (std::size_t n = environ.input->read_some(buffer)) {
+      server.log.add("read " + std::string(buffer, n));
+      body.append(buffer, n);
+    }
+    start_response(200, {});
+    return wsgi::Body(body);
+  };
+  EXPECT_EQ(test::run_async_app(wsgi_to_asgi(app, executor), server), nullptr);
+  EXPECT_THAT(server.log.lines(),
+              ElementsAre("receive http.request", "read he", "receive http.request",
+                          "receive http.request", "read llo", "receive http.request",
+                          "send start 200", "send body hello more", "send body  end"));
+}
+
+TEST(WsgiToAsgi, HeadersAreHeldUntilTheFirstNonEmptyChunk) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  wsgi::App app = [&](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    start_response(200, {});
+    server.log.add("app returned");
+    return wsgi::Body(std::vector<std::string>{"", "", "x"});
+  };
+  EXPECT_EQ(test::run_async_app(wsgi_to_asgi(app, executor), server), nullptr);
+  EXPECT_THAT(server.log.lines(), ElementsAre("app returned", "send start 200",
+                                              "send body x more", "send body  end"));
+}
+
+TEST(WsgiToAsgi, ExcInfoReplacesTheResponseBeforeAnythingWasSent) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  wsgi::App app = [](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    start_response(200, {{"x-first", "1"}});
+    try {
+      throw std::runtime_error("view failed");
+    } catch (...) {
+      start_response(500, {{"x-second", "1"}}, std::current_exception());
+    }
+    return wsgi::Body("oops");
+  };
+  EXPECT_EQ(test::run_async_app(wsgi_to_asgi(app, executor), server), nullptr);
+  EXPECT_THAT(server.events(), ElementsAre("start 500", "body oops more", "body  end"));
+  EXPECT_EQ(std::get<asgi::HttpResponseStart>(server.sent[0]).headers,
+            (Headers{{"x-second", "1"}}));
+}
+
+TEST(WsgiToAsgi, ExcInfoIsRethrownOnceTheHeadersWereSent) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  wsgi::App app = [](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    wsgi::Write write = start_response(200, {});
+    write("partial");
+    try {
+      throw std::runtime_error("view failed late");
+    } catch (...) {
+      start_response(500, {}, std::current_exception());
+    }
+    return wsgi::Body();
+  };
+  auto error = test::run_async_app(wsgi_to_asgi(app, executor), server);
+  EXPECT_EQ(what(error), "view failed late");
+  EXPECT_THAT(server.events(), ElementsAre("start 200", "body partial more"));
+}
+
+TEST(WsgiToAsgi, SecondStartResponseWithoutExcInfoIsAnError) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  wsgi::App app = [](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    start_response(200, {});
+    start_response(201, {});
+    return wsgi::Body();
+  };
+  auto error = test::run_async_app(wsgi_to_asgi(app, executor), server);
+  EXPECT_THAT(what(error), ::testing::HasSubstr("second time"));
+  EXPECT_TRUE(server.sent.empty());
+}
+
+TEST(WsgiToAsgi, ExceptionBeforeTheResponseStartsReachesTheServerWithNothingSent) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  wsgi::App app = [](wsgi::Environ&, wsgi::StartResponse&) -> wsgi::Body {
+    throw std::runtime_error("boom");
+  };
+  EXPECT_EQ(what(test::run_async_app(wsgi_to_asgi(app, executor), server)), "boom");
+  EXPECT_TRUE(server.sent.empty());
+}
+
+TEST(WsgiToAsgi, ExceptionAfterTheResponseStartedReachesTheServerAndBodyIsClosed) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  std::atomic<int> closes = 0;
+  wsgi::App app = [&](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    start_response(200, {});
+    auto calls = std::make_shared<int>(0);
+    return count_close(wsgi::Body::generate([calls]() -> std::optional<std::string> {
+                         if ((*calls)++ == 0) return "first";
+                         throw std::runtime_error("mid-body");
+                       }),
+                       closes);
+  };
+  EXPECT_EQ(what(test::run_async_app(wsgi_to_asgi(app, executor), server)), "mid-body");
+  EXPECT_THAT(server.events(), ElementsAre("start 200", "body first more"));
+  EXPECT_EQ(closes, 1);
+}
+
+TEST(WsgiToAsgi, BodyIsClosedAfterANormalEnd) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  std::atomic<int> closes = 0;
+  wsgi::App app = [&](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    start_response(204, {});
+    return count_close(wsgi::Body(), closes);
+  };
+  EXPECT_EQ(test::run_async_app(wsgi_to_asgi(app, executor), server), nullptr);
+  EXPECT_THAT(server.events(), ElementsAre("start 204", "body  end"));
+  EXPECT_EQ(closes, 1);
+}
+
+TEST(WsgiToAsgi, ClientDisconnectStopsTheBodyAndClosesIt) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  server.disconnect_at_body = 1;
+  std::atomic<int> closes = 0;
+  std::atomic<int> produced = 0;
+  wsgi::App app = [&](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    start_response(200, {});
+    return count_close(wsgi::Body::generate([&]() -> std::optional<std::string> {
+                         return "chunk" + std::to_string(produced++);
+                       }),
+                       closes);
+  };
+  auto error = test::run_async_app(wsgi_to_asgi(app, executor), server);
+  EXPECT_EQ(what(error), "client disconnected");
+  EXPECT_THAT(server.events(), ElementsAre("start 200", "body chunk0 more"));
+  EXPECT_EQ(produced, 2);  // the second chunk was refused, no third was asked for
+  EXPECT_EQ(closes, 1);
+}
+
+TEST(WsgiToAsgi, WriteThrowsClientDisconnectedOnceTheClientIsGone) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  server.disconnect_at_body = 0;
+  std::atomic<bool> saw_disconnect = false;
+  wsgi::App app = [&](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    wsgi::Write write = start_response(200, {});
+    try {
+      write("x");
+    } catch (const asgi::ClientDisconnected&) {
+      saw_disconnect = true;
+      throw;
+    }
+    return wsgi::Body();
+  };
+  test::run_async_app(wsgi_to_asgi(app, executor), server);
+  EXPECT_TRUE(saw_disconnect);
+}
+
+TEST(WsgiToAsgi, DisconnectWhileReadingTheBodyThrowsClientDisconnected) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  server.incoming = {asgi::HttpRequest{"par", true}, asgi::HttpDisconnect{}};
+  std::atomic<bool> saw_disconnect = false;
+  wsgi::App app = [&](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
+    try {
+      environ.input->read();
+    } catch (const asgi::ClientDisconnected&) {
+      saw_disconnect = true;
+    }
+    start_response(400, {});
+    return wsgi::Body();
+  };
+  test::run_async_app(wsgi_to_asgi(app, executor), server);
+  EXPECT_TRUE(saw_disconnect);
+}
+
+TEST(WsgiToAsgi, AppReturningWithoutStartResponseIsAnError) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  wsgi::App app = [](wsgi::Environ&, wsgi::StartResponse&) { return wsgi::Body(); };
+  auto error = test::run_async_app(wsgi_to_asgi(app, executor), server);
+  EXPECT_THAT(what(error), ::testing::HasSubstr("without calling start_response"));
+  EXPECT_TRUE(server.sent.empty());
+}
+
+TEST(WsgiToAsgi, LifespanScopeIsRefused) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  wsgi::App app = [](wsgi::Environ&, wsgi::StartResponse&) { return wsgi::Body(); };
+  asgi::Scope scope;
+  scope.type = asgi::ScopeType::lifespan;
+  auto error = test::run_async_app(wsgi_to_asgi(app, executor), server, scope);
+  EXPECT_EQ(what(error), "scope type not supported");
+}
+
+TEST(WsgiToAsgi, ScopeBecomesTheEnviron) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  asgi::Scope scope;
+  scope.method = "POST";
+  scope.path = "/a b";
+  scope.raw_path = "/a%20b";
+  scope.query_string = "x=1";
+  scope.root_path = "/mount";
+  scope.headers = {{"host", "example"}};
+  wsgi::Environ seen;
+  wsgi::App app = [&](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
+    seen = environ;
+    start_response(200, {});
+    return wsgi::Body();
+  };
+  test::run_async_app(wsgi_to_asgi(app, executor), server, scope);
+  EXPECT_EQ(seen.request_method, "POST");
+  EXPECT_EQ(seen.path_info, "/a b");
+  EXPECT_EQ(seen.raw_path, "/a%20b");
+  EXPECT_EQ(seen.query_string, "x=1");
+  EXPECT_EQ(seen.script_name, "/mount");
+  EXPECT_EQ(seen.server_protocol, "HTTP/1.1");
+  EXPECT_EQ(seen.header("Host"), "example");
+}
+
+// The sync app blocks until a timer on the loop fires: if the adapter blocked
+// the loop while the app runs, the timer could never fire.
+TEST(WsgiToAsgi, LoopKeepsRunningWhileTheSyncAppBlocks) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  std::mutex mutex;
+  std::condition_variable fired_cv;
+  bool fired = false;
+  wsgi::App app = [&](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    std::unique_lock lock(mutex);
+    bool ok = fired_cv.wait_for(lock, std::chrono::seconds(2), [&] { return fired; });
+    start_response(ok ? 200 : 504, {});
+    return wsgi::Body();
+  };
+  boost::asio::io_context context;
+  boost::asio::steady_timer timer(context, std::chrono::milliseconds(1));
+  timer.async_wait([&](auto) {
+    std::lock_guard lock(mutex);
+    fired = true;
+    fired_cv.notify_all();
+  });
+  boost::asio::co_spawn(context, wsgi_to_asgi(app, executor)({}, server.receive(), server.send()),
+                        boost::asio::detached);
+  context.run();
+  EXPECT_THAT(server.events(), ElementsAre("start 200", "body  end"));
+}
+
+// Runs `calls` concurrent requests of an app that records how many of its
+// calls overlap; returns the largest overlap seen.
+int max_overlap(SyncExecutor& executor, int calls) {
+  std::atomic<int> active = 0;
+  std::atomic<int> most = 0;
+  std::mutex mutex;
+  std::condition_variable changed;
+  wsgi::App app = [&](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    int now = ++active;
+    for (int seen = most; now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    {
+      // Wait (briefly) for the others, so that parallel calls surely overlap.
+      std::unique_lock lock(mutex);
+      changed.notify_all();
+      changed.wait_for(lock, std::chrono::milliseconds(20), [&] { return active == calls; });
+    }
+    --active;
+    start_response(200, {});
+    return wsgi::Body();
+  };
+  auto async_app = wsgi_to_asgi(app, executor);
+  boost::asio::io_context context;
+  std::vector<std::unique_ptr<AsyncServerStub>> servers;
+  for (int i = 0; i < calls; ++i) {
+    servers.push_back(std::make_unique<AsyncServerStub>());
+    boost::asio::co_spawn(context, async_app({}, servers.back()->receive(), servers.back()->send()),
+                          boost::asio::detached);
+  }
+  context.run();
+  for (auto& server : servers) EXPECT_EQ(server->sent.size(), 2u);
+  return most;
+}
+
+TEST(WsgiToAsgi, OneThreadExecutorSerialisesCalls) {
+  SyncExecutor executor(1);
+  EXPECT_EQ(max_overlap(executor, 4), 1);
+}
+
+TEST(WsgiToAsgi, ExecutorWithNThreadsRunsNCallsInParallel) {
+  SyncExecutor executor(4);
+  EXPECT_EQ(max_overlap(executor, 4), 4);
+}
+
+}  // namespace
+}  // namespace csgi

@@ -1,12 +1,13 @@
-// The csgi command line: `csgi serve APP`, `csgi apps`, `csgi --version`.
-#include <cstdio>
-#include <cstring>
+// The csgi executable: the command line of cli/command_line.hpp, serving with
+// the real servers.
+#include <iostream>
+#include <span>
+
+#include "cli/command_line.hpp"
+#include "servers/serve.hpp"
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0)) {
-    std::printf("csgi %s (spec %s)\n", CSGI_VERSION, CSGI_SPEC_VERSION);
-    return 0;
-  }
-  std::fprintf(stderr, "usage: csgi --version\n");
-  return 2;
+  return csgi::cli::run(std::span<const char* const>(argv, static_cast<std::size_t>(argc)),
+                        csgi::servers::serve, csgi::cli::process_environment(), std::cout,
+                        std::cerr);
 }

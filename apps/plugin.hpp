@@ -1,0 +1,47 @@
+// The plugin ABI: how a shared library hands `csgi serve path/to/lib.so` an app.
+//
+// A plugin author writes a factory returning the app and one line:
+//
+//   csgi::Application make_app() { return csgi::Application::from_async("mine", ...); }
+//   CSGI_PLUGIN(make_app)
+//
+// which exports the entry point `csgi_app`, found by `csgi serve lib.so`. A
+// library with several apps names the others with CSGI_PLUGIN_AS(symbol, factory)
+// and is served as `csgi serve lib.so:symbol`.
+//
+// Contract: the library is built against the same csgi headers as the host
+// (plugin::abi_version guards the layout of Application) and links none of
+// csgi's libraries itself: the symbols it uses (Application::from_async, the
+// wsgi types...) resolve against the host executable, which exports them.
+// The factory runs once, on the thread that loads the plugin, before the server
+// starts; it may throw (the load fails with its message). The library is never
+// unloaded.
+#pragma once
+
+#include <cstdint>
+
+#include "gateway/app.hpp"
+
+namespace csgi::plugin {
+
+// Bumped whenever Application or the types it holds change layout.
+inline constexpr std::uint32_t abi_version = 1;
+
+// The entry point `csgi serve lib.so` looks up when no symbol is given.
+inline constexpr const char* default_symbol = "csgi_app";
+
+// An entry point: when `host_abi_version` equals the plugin's abi_version it
+// stores the app in `*out`; either way it returns the plugin's abi_version, so
+// the host can report a mismatch without touching an object of another layout.
+using Entry = std::uint32_t (*)(std::uint32_t host_abi_version, Application* out);
+
+}  // namespace csgi::plugin
+
+#define CSGI_PLUGIN_AS(symbol, factory)                                                    \
+  extern "C" __attribute__((visibility("default"))) std::uint32_t symbol(                  \
+      std::uint32_t host_abi_version, ::csgi::Application* out) {                          \
+    if (host_abi_version == ::csgi::plugin::abi_version) *out = factory();                 \
+    return ::csgi::plugin::abi_version;                                                    \
+  }
+
+#define CSGI_PLUGIN(factory) CSGI_PLUGIN_AS(csgi_app, factory)

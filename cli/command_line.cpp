@@ -1,0 +1,126 @@
+#include "cli/command_line.hpp"
+
+#include <algorithm>
+#include <iomanip>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "apps/loader.hpp"
+#include "apps/registry.hpp"
+
+namespace csgi::cli {
+namespace {
+
+std::string version_line() { return "csgi " CSGI_VERSION " (spec " CSGI_SPEC_VERSION ")"; }
+
+// What CLI11 parsed for each setting, kept as text until the table converts it,
+// so a flag and an environment variable go through the same parser.
+struct ParsedSettings {
+  std::vector<std::string> text;       // parallel to settings()
+  std::vector<CLI::Option*> options;   // count() > 0: the flag was given
+};
+
+void add_setting_options(CLI::App& command, ParsedSettings& parsed) {
+  const std::vector<Setting>& table = settings();
+  parsed.text.resize(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const Setting& setting = table[i];
+    CLI::Option* option =
+        setting.is_switch()
+            ? command.add_flag(setting.flag() + "{true},--no-" + setting.name + "{false}",
+                               parsed.text[i], setting.help_text())
+            : command.add_option(setting.flag(), parsed.text[i], setting.help_text())
+                  ->type_name(setting.value_name);
+    // The last occurrence wins, so a wrapper script's flags can be overridden.
+    option->group(setting.section)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    parsed.options.push_back(option);
+  }
+}
+
+servers::Config resolve_settings(const ParsedSettings& parsed, const Environment& env) {
+  servers::Config config;
+  const std::vector<Setting>& table = settings();
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    std::optional<std::string> flag_value;
+    if (parsed.options[i]->count() > 0) flag_value = parsed.text[i];
+    table[i].apply(config, flag_value, env);
+  }
+  return config;
+}
+
+void list_apps(std::ostream& out) {
+  std::size_t width = 0;
+  for (const apps::BuiltinApp& app : apps::builtin_apps()) width = std::max(width, app.name.size());
+  out << "Built-in apps (csgi serve NAME):\n";
+  for (const apps::BuiltinApp& app : apps::builtin_apps()) {
+    out << "  " << std::left << std::setw(static_cast<int>(width)) << app.name << "  "
+        << std::setw(5) << apps::to_string(app.interface) << "  " << app.description << '\n';
+  }
+  out << "Or a plugin: csgi serve path/to/lib.so[:symbol] (see apps/plugin.hpp)\n";
+}
+
+int serve_app(const std::string& app_spec, const ParsedSettings& parsed, const Environment& env,
+              const ServeFunction& serve, std::ostream& err) {
+  servers::Config config;
+  try {
+    config = resolve_settings(parsed, env);
+  } catch (const SettingError& error) {
+    err << "csgi serve: " << error.what() << '\n';
+    return exit_usage;
+  }
+  try {
+    return serve(config, apps::load_app(app_spec));
+  } catch (const apps::UnknownApp& error) {
+    err << "csgi serve: " << error.what() << '\n';
+    return exit_usage;
+  } catch (const apps::AppLoadError& error) {
+    err << "csgi serve: " << error.what() << '\n';
+    return exit_app_load_failed;
+  }
+}
+
+}  // namespace
+
+int run(std::span<const char* const> args, const ServeFunction& serve, const Environment& env,
+        std::ostream& out, std::ostream& err) {
+  CLI::App app{"csgi: serve C++ web apps written against the csgi interfaces.", "csgi"};
+  app.set_version_flag("--version", version_line());
+  app.require_subcommand(1);
+
+  CLI::App* serve_command = app.add_subcommand("serve", "Serve APP until TERM or INT.");
+  std::string app_spec;
+  serve_command->add_option("APP", app_spec, "A built-in app (see `csgi apps`) or a plugin "
+                                             "path/to/lib.so[:symbol].")
+      ->required();
+  ParsedSettings parsed;
+  add_setting_options(*serve_command, parsed);
+  serve_command->footer(
+      "Each setting can also come from its environment variable; a flag wins over the "
+      "variable, the variable over the default. Durations are in seconds.");
+
+  app.add_subcommand("apps", "List the built-in apps.");
+
+  try {
+    app.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e, out, err);
+    return exit_usage;
+  }
+
+  if (app.got_subcommand("apps")) {
+    list_apps(out);
+    return exit_ok;
+  }
+  return serve_app(app_spec, parsed, env, serve, err);
+}
+
+}  // namespace csgi::cli

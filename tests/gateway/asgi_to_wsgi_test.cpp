@@ -12,29 +12,10 @@
 namespace csgi {
 namespace {
 
+using test::SyncServerStub;
 using test::Transcript;
 using test::what;
 using ::testing::ElementsAre;
-
-// What a sync server sees of one call: the start_response calls and the input.
-struct SyncServerStub {
-  wsgi::Environ environ;
-  std::unique_ptr<wsgi::StringInputStream> input;
-  std::vector<int> statuses;
-  Headers headers;
-  wsgi::StartResponse start_response{[this](int status, Headers h, std::exception_ptr) {
-    statuses.push_back(status);
-    headers = std::move(h);
-    return wsgi::Write([](std::string_view) {});
-  }};
-
-  explicit SyncServerStub(std::string body = {}, bool with_length = true) {
-    input = std::make_unique<wsgi::StringInputStream>(body);
-    environ.input = input.get();
-    if (with_length) environ.headers.emplace_back("content-length", std::to_string(body.size()));
-  }
-  wsgi::Body call(const wsgi::App& app) { return app(environ, start_response); }
-};
 
 asgi::awaitable<void> send_start(const asgi::Send& send, int status = 200) {
   co_await send(asgi::HttpResponseStart{status, {{"content-type", "text/plain"}}, false});

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/asgi.hpp"
+#include "gateway/wsgi.hpp"
 
 namespace csgi::test {
 
@@ -89,6 +90,27 @@ class AsyncServerStub {
   }
 
   int bodies_ = 0;
+};
+
+// The sync server side of one call: records start_response calls (ignoring
+// exc_info) and offers `body` as the input, with a Content-Length by default.
+struct SyncServerStub {
+  wsgi::Environ environ;
+  std::unique_ptr<wsgi::StringInputStream> input;
+  std::vector<int> statuses;
+  Headers headers;
+  wsgi::StartResponse start_response{[this](int status, Headers h, std::exception_ptr) {
+    statuses.push_back(status);
+    headers = std::move(h);
+    return wsgi::Write([](std::string_view) {});
+  }};
+
+  explicit SyncServerStub(std::string body = {}, bool with_length = true) {
+    input = std::make_unique<wsgi::StringInputStream>(body);
+    environ.input = input.get();
+    if (with_length) environ.headers.emplace_back("content-length", std::to_string(body.size()));
+  }
+  wsgi::Body call(const wsgi::App& app) { return app(environ, start_response); }
 };
 
 // Runs one call of `app` on a fresh loop until nothing is left to do; returns

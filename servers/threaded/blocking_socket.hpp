@@ -1,0 +1,47 @@
+// Blocking socket calls for the threaded server's connection threads: waits
+// bounded by a deadline and interruptible by the pool's attention descriptor,
+// complete writes, and the non-blocking refusal (503) of a connection that
+// never gets a thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+namespace csgi::servers::threaded {
+
+enum class WaitResult {
+  readable,   // `fd` has bytes, EOF or an error to report: read it
+  timeout,    // `deadline` passed
+  attention,  // `attention_fd` became readable first
+};
+
+// Blocks until `fd` is readable, `attention_fd` is readable (when >= 0), or
+// `deadline` passes. Retries on EINTR.
+WaitResult wait_readable(int fd, int attention_fd, std::chrono::steady_clock::time_point deadline);
+
+// One read into `buffer`: > 0 bytes read, 0 at EOF, < 0 when the read failed
+// (reset, shut down). Blocks only if `fd` is not readable yet.
+long read_some(int fd, std::span<char> buffer);
+
+// Writes every byte of `bytes` (blocking, no SIGPIPE). False when the peer is
+// gone or the socket was shut down.
+bool write_all(int fd, std::string_view bytes);
+
+// Prepares an accepted socket: TCP_NODELAY (responses are written whole, so
+// Nagle only adds latency). Harmless on Unix sockets.
+void configure_accepted(int fd);
+
+// Answers a connection that will not be served with `response` without ever
+// blocking: reads what the client already sent (so that closing does not reset
+// the connection before the client reads the answer), writes what the socket
+// takes, and shuts the sending side. The caller closes `fd`.
+void refuse(int fd, std::string_view response);
+
+// Ends a served connection politely: shuts the sending side, then reads and
+// discards for up to `linger` until the peer closes, so that unread request
+// bytes do not turn the close into a reset that loses the last response.
+void close_gracefully(int fd, std::chrono::milliseconds linger);
+
+}  // namespace csgi::servers::threaded

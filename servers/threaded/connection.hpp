@@ -1,0 +1,37 @@
+// One connection of the threaded server, served on its own thread with
+// blocking reads and writes: a thin driver of protocol::ServerConnection that
+// runs the sync form of the app for each request.
+//
+// HTTP (parsing, framing, keep-alive, pipelining, limits) is protocol/'s, app
+// failures are end_cycle()'s (servers/cycle.hpp). What lives here is I/O and
+// time: the keep-alive and request-head timeouts, the request body as a
+// blocking wsgi::InputStream, the response pulled from the app's Body and
+// written as it comes (one chunk held back, so that a one-chunk body goes out
+// with its Content-Length in one write), and giving an idle keep-alive
+// connection up when the pool has waiting connections or is stopping.
+#pragma once
+
+#include <memory>
+
+#include "gateway/wsgi.hpp"
+#include "protocol/server_connection.hpp"
+#include "servers/config.hpp"
+
+namespace csgi::servers::threaded {
+
+class ConnectionPool;
+
+// What every connection of one server shares. Read-only while serving.
+struct ConnectionContext {
+  Config config;
+  wsgi::App app;
+  std::shared_ptr<State> state;   // lifespan state, in every request's environ
+  protocol::Limits limits;
+};
+
+// Serves the accepted socket `fd` until the connection ends: the peer closed,
+// a response was not keep-alive, a timeout, an error, or `pool` asked an idle
+// connection to yield. Runs on a connection thread; does not close `fd`.
+void serve_connection(int fd, const ConnectionContext& context, ConnectionPool& pool);
+
+}  // namespace csgi::servers::threaded

@@ -1,0 +1,279 @@
+#include "servers/threaded/threaded_server.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <future>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include "protocol/server_connection.hpp"
+#include "servers/cycle.hpp"
+#include "servers/logging.hpp"
+#include "servers/threaded/blocking_socket.hpp"
+#include "servers/threaded/connection.hpp"
+#include "servers/threaded/connection_pool.hpp"
+#include "servers/threaded/lifespan_thread.hpp"
+
+namespace csgi::servers {
+
+namespace {
+
+using threaded::Clock;
+using threaded::ConnectionPool;
+
+// After the graceful-shutdown timeout, aborted connections get this long for
+// their threads to notice before they are left behind.
+constexpr std::chrono::milliseconds abort_grace{1000};
+
+// The descriptor SIGINT/SIGTERM write to; a signal handler may only touch this.
+std::atomic<int> signal_wake_fd{-1};
+
+extern "C" void on_stop_signal(int) {
+  int saved = errno;
+  std::uint64_t one = 1;
+  if (int fd = signal_wake_fd.load(); fd >= 0) (void)!::write(fd, &one, sizeof one);
+  errno = saved;
+}
+
+// Routes SIGINT and SIGTERM to `fd` for its lifetime, then restores.
+class StopSignals {
+ public:
+  explicit StopSignals(int fd) {
+    signal_wake_fd.store(fd);
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &old_int_);
+    ::sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopSignals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    signal_wake_fd.store(-1);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+class ThreadedServer final : public Server {
+ public:
+  ThreadedServer(const Config& config, const Application& app, Listener listener,
+                 ThreadedOptions options)
+      : config_(config), app_(app), listener_(std::move(listener)), options_(options) {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    // poll() says when to accept; accept itself must never block (another
+    // worker on the same socket may have taken the connection).
+    int flags = ::fcntl(listener_.fd(), F_GETFL);
+    ::fcntl(listener_.fd(), F_SETFL, flags | O_NONBLOCK);
+  }
+  ~ThreadedServer() override { ::close(wake_fd_); }
+
+  int run(const RunOptions& options) override;
+
+  void stop() override {
+    std::uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+
+ private:
+  std::shared_ptr<ConnectionPool> make_pool(std::shared_ptr<State> state);
+  void accept_until_stopped(ConnectionPool& pool);
+  void accept_ready(ConnectionPool& pool);
+  void drain(ConnectionPool& pool);
+  // Stop requests (stop() calls and signals) received so far.
+  std::uint64_t stop_requests();
+
+  Config config_;
+  Application app_;
+  Listener listener_;
+  ThreadedOptions options_;
+  int wake_fd_ = -1;
+  std::uint64_t stop_requests_ = 0;
+};
+
+int ThreadedServer::run(const RunOptions& options) {
+  std::optional<StopSignals> signals;
+  if (options.handle_signals) signals.emplace(wake_fd_);
+  bool reported = false;
+  auto started = [&](bool serving) {
+    reported = true;
+    if (options.on_started) options.on_started(serving);
+  };
+  try {
+    threaded::LifespanThread lifespan(config_.lifespan, app_);
+    if (!lifespan.startup()) {
+      started(false);
+      return 3;
+    }
+    auto pool = make_pool(lifespan.state());
+    error_log()->info("Threaded server: up to {} connection threads", config_.threads);
+    error_log()->info("csgi running on {} (Press CTRL+C to quit)", listener_.url());
+    started(true);
+
+    int code = 0;
+    try {
+      accept_until_stopped(*pool);
+    } catch (const std::exception& e) {
+      error_log()->error("Accepting connections failed: {}", e.what());
+      code = 1;
+    }
+    error_log()->info("Shutting down");
+    drain(*pool);
+    pool.reset();
+    lifespan.shutdown();
+    return code;
+  } catch (const std::exception& e) {
+    error_log()->error("{}", e.what());
+    if (!reported) started(false);
+    return 1;
+  }
+}
+
+std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(std::shared_ptr<State> state) {
+  // Shared with the connection threads, which may outlive run() when an app
+  // ignores the shutdown timeout.
+  auto context = std::make_shared<threaded::ConnectionContext>();
+  context->config = config_;
+  context->app = app_.as_sync();
+  context->state = std::move(state);
+  context->limits = protocol_limits(config_);
+
+  threaded::PoolOptions pool_options;
+  pool_options.threads = std::max<std::size_t>(config_.threads, 1);
+  pool_options.queue_capacity = options_.queue_capacity
+                                    ? options_.queue_capacity
+                                    : std::max<std::size_t>(pool_options.threads, 16);
+  pool_options.queue_timeout = options_.queue_timeout;
+  pool_options.limit_concurrency = config_.limit_concurrency;
+
+  return ConnectionPool::create(
+      pool_options,
+      [context](int fd, ConnectionPool& pool) { threaded::serve_connection(fd, *context, pool); },
+      [server_header = config_.server_header](int fd) {
+        error_log()->warn("Every connection thread is busy: answering 503");
+        threaded::refuse(fd, protocol::error_response(503, server_header));
+      });
+}
+
+void ThreadedServer::accept_until_stopped(ConnectionPool& pool) {
+  while (stop_requests() == 0) {
+    std::optional<Clock::time_point> next = pool.expire_waiting();
+    int timeout = -1;
+    if (next) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());
+      timeout = static_cast<int>(std::max<long long>(left.count(), 0));
+    }
+    pollfd fds[2] = {{listener_.fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    int rc = ::poll(fds, 2, timeout);
+    if (rc < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
+    if (rc > 0 && fds[0].revents != 0) accept_ready(pool);
+  }
+}
+
+// Accepts what the listen queue holds now.
+void ThreadedServer::accept_ready(ConnectionPool& pool) {
+  for (int i = 0; i < 256; ++i) {
+    int fd = ::accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      threaded::configure_accepted(fd);
+      pool.submit(fd);
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      // Out of descriptors: leave the rest in the backlog for a moment rather
+      // than spinning on a readable listener.
+      error_log()->warn("accept: {}", std::strerror(errno));
+      ::poll(nullptr, 0, 10);
+    }
+    return;
+  }
+}
+
+// Graceful shutdown: queued connections get 503, idle keep-alive connections
+// close, requests in flight finish until timeout_graceful_shutdown (or a
+// second stop request), then their sockets are shut down.
+void ThreadedServer::drain(ConnectionPool& pool) {
+  pool.stop_accepting();
+  auto deadline = Clock::now() + config_.timeout_graceful_shutdown;
+  bool forced = false;
+  while (!pool.wait_until_done(std::min(deadline, Clock::now() + std::chrono::milliseconds(20)))) {
+    if (Clock::now() >= deadline || stop_requests() > 1) {
+      forced = true;
+      break;
+    }
+  }
+  if (forced) {
+    error_log()->warn("Cancelling {} connections still being served",
+                         pool.connections_served());
+    pool.abort_connections();
+  }
+  if (!pool.join(Clock::now() + abort_grace))
+    error_log()->error("Connection threads still run an app; leaving them behind");
+}
+
+std::uint64_t ThreadedServer::stop_requests() {
+  std::uint64_t count = 0;
+  if (::read(wake_fd_, &count, sizeof count) == sizeof count) stop_requests_ += count;
+  return stop_requests_;
+}
+
+}  // namespace
+
+std::unique_ptr<Server> make_threaded_server(const Config& config, const Application& app,
+                                             Listener listener, ThreadedOptions options) {
+  return std::make_unique<ThreadedServer>(config, app, std::move(listener), options);
+}
+
+int run_threaded_server(const Config& config, const Application& app) {
+  try {
+    auto server = make_threaded_server(config, app, Listener::open(config));
+    return server->run({.handle_signals = true, .on_started = {}});
+  } catch (const std::exception& e) {
+    error_log()->error("{}", e.what());
+    return 1;
+  }
+}
+
+ThreadedServerHandle::ThreadedServerHandle(const Config& config, const Application& app,
+                                           ThreadedOptions options) {
+  Listener listener = Listener::open(config);
+  port_ = listener.port();
+  server_ = make_threaded_server(config, app, std::move(listener), options);
+  std::promise<bool> started;
+  thread_ = std::thread([this, &started] {
+    exit_code_ = server_->run({.handle_signals = false,
+                               .on_started = [&started](bool serving) { started.set_value(serving); }});
+  });
+  if (!started.get_future().get()) {
+    thread_.join();
+    throw std::runtime_error("lifespan startup failed");
+  }
+}
+
+ThreadedServerHandle::~ThreadedServerHandle() { stop(); }
+
+int ThreadedServerHandle::stop() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+  return exit_code_;
+}
+
+}  // namespace csgi::servers

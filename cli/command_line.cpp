@@ -16,6 +16,24 @@ namespace {
 
 std::string version_line() { return "csgi " CSGI_VERSION " (spec " CSGI_SPEC_VERSION ")"; }
 
+// Lists a flag by its names alone ("--access-log, --no-access-log"); CLI11
+// would append the value each name stands for ("--no-access-log{false}").
+class Formatter : public CLI::Formatter {
+ public:
+  std::string make_option_name(const CLI::Option* option, bool is_positional) const override {
+    if (is_positional || option->get_items_expected_max() != 0) {
+      return CLI::Formatter::make_option_name(option, is_positional);
+    }
+    std::string names;
+    auto add = [&](std::string_view dashes, const std::string& name) {
+      names += (names.empty() ? "" : ", ") + std::string(dashes) + name;
+    };
+    for (const std::string& name : option->get_snames()) add("-", name);
+    for (const std::string& name : option->get_lnames()) add("--", name);
+    return names;
+  }
+};
+
 // What CLI11 parsed for each setting, kept as text until the table converts it,
 // so a flag and an environment variable go through the same parser.
 struct ParsedSettings {
@@ -30,7 +48,7 @@ void add_setting_options(CLI::App& command, ParsedSettings& parsed) {
     const Setting& setting = table[i];
     CLI::Option* option =
         setting.is_switch()
-            ? command.add_flag(setting.flag() + "{true},--no-" + setting.name + "{false}",
+            ? command.add_flag(setting.flag() + ",!--no-" + setting.name,
                                parsed.text[i], setting.help_text())
             : command.add_option(setting.flag(), parsed.text[i], setting.help_text())
                   ->type_name(setting.value_name);
@@ -87,6 +105,7 @@ int serve_app(const std::string& app_spec, const ParsedSettings& parsed, const E
 int run(std::span<const char* const> args, const ServeFunction& serve, const Environment& env,
         std::ostream& out, std::ostream& err) {
   CLI::App app{"csgi: serve C++ web apps written against the csgi interfaces.", "csgi"};
+  app.formatter(std::make_shared<Formatter>());
   app.set_version_flag("--version", version_line());
   app.require_subcommand(1);
 

@@ -52,7 +52,9 @@ struct Codec<T> {
     T value{};
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (error != std::errc{} || end != text.data() + text.size()) {
-      reject(source, text, std::is_signed_v<T> ? "an integer" : "a non-negative integer in range");
+      reject(source, text,
+             "an integer from " + std::to_string(std::numeric_limits<T>::min()) + " to " +
+                 std::to_string(std::numeric_limits<T>::max()));
     }
     return value;
   }

@@ -1,5 +1,7 @@
 #include "protocol/parser.hpp"
 
+#include "protocol/text.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -9,25 +11,9 @@ namespace {
 
 Parser& self(llhttp_t* p) { return *static_cast<Parser*>(p->data); }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// RFC 9110 tchar: what a field name may consist of. llhttp 8.1 lets a space
-// through, which is a request-smuggling vector, so we check names ourselves.
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+using text::iequals;
+using text::lower;
+using text::trim;
 
 // Every coding listed in a Transfer-Encoding value is "chunked": the only one we
 // decode. (llhttp accepts any token list ending in chunked.)
@@ -144,7 +130,7 @@ Headers& Parser::fields() { return head_done_ ? trailers_ : head_.headers; }
 
 int Parser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
   auto& s = self(p);
-  if (!std::all_of(at, at + n, is_tchar)) return s.fail(Error::malformed);
+  if (!std::all_of(at, at + n, text::is_tchar)) return s.fail(Error::malformed);
   if (!s.field_open_) {
     if (++s.fields_ > s.limits_.fields) return s.fail(Error::too_many_headers);
     s.fields().emplace_back();

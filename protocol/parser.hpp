@@ -123,6 +123,7 @@ class Parser {
   MessageHead& head() { return head_; }
   // Decoded body bytes parsed and not yet taken by the caller.
   std::string& body() { return body_; }
+  const std::string& body() const { return body_; }
   // Total decoded body bytes of the current message so far.
   std::uint64_t body_size() const { return body_total_; }
   // Trailer fields of a chunked message (names lower-cased).

@@ -109,6 +109,7 @@ using BodyEvent = std::variant<asgi::HttpRequest, BodyPending, asgi::HttpDisconn
 class ServerConnection {
  public:
   explicit ServerConnection(const Limits& limits, ConnectionInfo info);
+  ~ServerConnection();
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
@@ -154,18 +155,30 @@ class ServerConnection {
   void send(asgi::SendEvent event);
 
   // A complete response with a short text body and Connection: close, for app
-  // failures (500) and overload (503). Precondition: !response_started().
+  // failures (500) and overload (503). Precondition: !response_head_sent() (a
+  // start the app sent but no body yet is discarded); throws ProtocolViolation
+  // otherwise. The response is then complete.
   void send_error_response(int status);
 
-  // Bytes to write, head and body together. Valid until the next non-const call.
+  // Bytes to write, head and body together. Valid until the next call that
+  // produces output (receive_body, send_*, send_error_response, next_event) or
+  // consume_output: an asynchronous driver either makes no such call while a
+  // write is in flight, or uses take_output.
   std::string_view pending_output() const;
   // `n` bytes of pending_output() were written.
   void consume_output(std::size_t n);
+  // Swaps the pending bytes into `buffer` (its old content is discarded, its
+  // capacity reused next time): the connection may produce more output while
+  // the driver writes `buffer`. Swapping two buffers back and forth allocates
+  // nothing in the steady state.
+  void take_output(std::string& buffer);
 
   // ---- state queries ----
 
   bool request_active() const;       // a RequestStarted is being served
   bool response_started() const;     // http.response.start was sent
+  bool response_head_sent() const;   // ... and bytes of it are in the output: a
+                                     // failure now aborts instead of a 500
   bool response_complete() const;    // final body (and trailers) sent
   // Whether the connection stays open after this response (HTTP/1.0 and 1.1
   // rules, the Connection headers of both sides, errors, unread bodies).

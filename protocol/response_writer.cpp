@@ -1,0 +1,206 @@
+#include "protocol/response_writer.hpp"
+
+#include "protocol/text.hpp"
+
+namespace csgi::protocol {
+
+namespace {
+
+using asgi::ProtocolViolation;
+
+void check_field(const Header& field) {
+  if (!text::is_token(field.first))
+    throw ProtocolViolation("invalid header name: \"" + field.first + "\"");
+  if (field.second.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+    throw ProtocolViolation("CR, LF or NUL in the value of header \"" + field.first + "\"");
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+bool no_body_status(int status) { return status / 100 == 1 || status == 204 || status == 304; }
+
+}  // namespace
+
+ResponseWriter::ResponseWriter(std::string_view server_header, DateCache& date)
+    : server_header_(server_header), date_(&date) {}
+
+void ResponseWriter::reset(const RequestFacts& request) {
+  request_ = request;
+  state_ = State::idle;
+  framing_ = Framing::none;
+  status_ = 0;
+  headers_.clear();
+  trailers_announced_ = false;
+  trailers_written_ = false;
+  keep_alive_ = request.keep_alive;
+  app_date_ = false;
+  app_server_ = false;
+  content_length_.reset();
+  add_content_length_ = false;
+  body_bytes_ = 0;
+}
+
+void ResponseWriter::start(asgi::HttpResponseStart start) {
+  if (state_ != State::idle) throw ProtocolViolation("http.response.start sent twice");
+  if (start.status < 200 || start.status > 599)
+    throw ProtocolViolation("status " + std::to_string(start.status) + " outside 200-599");
+  for (const auto& field : start.headers) {
+    check_field(field);
+    const std::string_view name = field.first;
+    if (text::iequals(name, "content-length")) {
+      content_length_ = text::parse_number(text::trim(field.second));
+      if (!content_length_) throw ProtocolViolation("invalid content-length: " + field.second);
+    } else if (text::iequals(name, "connection")) {
+      if (text::list_contains(field.second, "close")) keep_alive_ = false;
+    } else if (text::iequals(name, "date")) {
+      app_date_ = true;
+    } else if (text::iequals(name, "server")) {
+      app_server_ = true;
+    }
+  }
+  status_ = start.status;
+  headers_ = std::move(start.headers);
+  trailers_announced_ = start.trailers;
+  state_ = State::held;
+}
+
+void ResponseWriter::choose_framing(std::string_view first_chunk, bool more) {
+  const bool no_body = request_.head_method || no_body_status(status_);
+  // Trailers need chunked framing; the app's Content-Length wins over them.
+  trailers_written_ = trailers_announced_ && request_.accepts_trailers &&
+                      request_.version_minor >= 1 && !no_body && !content_length_;
+  if (no_body) {
+    framing_ = Framing::none;
+    // HEAD answers with the length a GET would have, when the app tells it.
+    if (request_.head_method && !no_body_status(status_) && !content_length_ && !more &&
+        !first_chunk.empty()) {
+      content_length_ = first_chunk.size();
+      add_content_length_ = true;
+    }
+  } else if (content_length_) {
+    framing_ = Framing::length;
+  } else if (trailers_written_) {
+    framing_ = Framing::chunked;
+  } else if (!more) {
+    framing_ = Framing::length;
+    content_length_ = first_chunk.size();
+    add_content_length_ = true;
+  } else if (request_.version_minor >= 1) {
+    framing_ = Framing::chunked;
+  } else {
+    // HTTP/1.0 has no chunked coding: the end of the body is the close.
+    framing_ = Framing::close;
+    keep_alive_ = false;
+  }
+}
+
+void ResponseWriter::write_common_headers(std::string& out) {
+  if (!app_date_) append_field(out, "date", date_->now());
+  if (!app_server_ && !server_header_.empty()) append_field(out, "server", server_header_);
+  if (!keep_alive_)
+    out.append("connection: close\r\n");
+  else if (request_.version_minor == 0)
+    out.append("connection: keep-alive\r\n");
+}
+
+void ResponseWriter::write_head(std::string_view first_chunk, bool more, std::string& out) {
+  choose_framing(first_chunk, more);
+  out.append("HTTP/1.1 ");
+  text::append_number(out, static_cast<std::uint64_t>(status_));
+  out.push_back(' ');
+  out.append(reason_phrase(status_));
+  out.append("\r\n");
+  for (const auto& [name, value] : headers_) {
+    // Framing and connection management are ours.
+    if (text::iequals(name, "connection") || text::iequals(name, "transfer-encoding")) continue;
+    append_field(out, name, value);
+  }
+  if (add_content_length_) {
+    out.append("content-length: ");
+    text::append_number(out, *content_length_);
+    out.append("\r\n");
+  }
+  if (framing_ == Framing::chunked) out.append("transfer-encoding: chunked\r\n");
+  write_common_headers(out);
+  out.append("\r\n");
+  headers_.clear();
+}
+
+void ResponseWriter::write_chunk(std::string_view chunk, std::string& out) {
+  if (chunk.empty()) return;  // an empty chunk would end the body
+  text::append_number(out, chunk.size(), 16);
+  out.append("\r\n").append(chunk).append("\r\n");
+}
+
+void ResponseWriter::body(std::string_view chunk, bool more, std::string& out) {
+  if (state_ == State::idle) throw ProtocolViolation("http.response.body before http.response.start");
+  if (state_ == State::trailers || state_ == State::complete)
+    throw ProtocolViolation("http.response.body after the final body");
+  if (framing_ == Framing::length && head_written() && body_bytes_ + chunk.size() > *content_length_) {
+    keep_alive_ = false;
+    throw ProtocolViolation("response body longer than its content-length");
+  }
+  if (state_ == State::held) {
+    write_head(chunk, more, out);
+    if (framing_ == Framing::length && chunk.size() > *content_length_) {
+      keep_alive_ = false;
+      throw ProtocolViolation("response body longer than its content-length");
+    }
+    state_ = State::body;
+  }
+  body_bytes_ += chunk.size();
+  switch (framing_) {
+    case Framing::none: break;
+    case Framing::length:
+    case Framing::close: out.append(chunk); break;
+    case Framing::chunked: write_chunk(chunk, out); break;
+  }
+  if (!more) finish_body(out);
+}
+
+void ResponseWriter::finish_body(std::string& out) {
+  if (framing_ == Framing::length && body_bytes_ < *content_length_) {
+    // The peer would wait for the missing bytes: this connection cannot be reused.
+    keep_alive_ = false;
+    state_ = State::complete;
+    throw ProtocolViolation("response body shorter than its content-length");
+  }
+  if (framing_ == Framing::chunked) out.append(trailers_written_ ? "0\r\n" : "0\r\n\r\n");
+  state_ = trailers_announced_ ? State::trailers : State::complete;
+}
+
+void ResponseWriter::trailers(const Headers& fields, bool more, std::string& out) {
+  if (state_ != State::trailers) {
+    throw ProtocolViolation(trailers_announced_
+                                ? "http.response.trailers before the final body"
+                                : "http.response.trailers not announced in http.response.start");
+  }
+  for (const auto& field : fields) check_field(field);
+  if (trailers_written_) {
+    for (const auto& [name, value] : fields) append_field(out, name, value);
+    if (!more) out.append("\r\n");
+  }
+  if (!more) state_ = State::complete;
+}
+
+void ResponseWriter::error(int status, std::string& out) {
+  if (head_written()) throw ProtocolViolation("error response after the response started");
+  const std::string_view reason = reason_phrase(status);
+  status_ = status;
+  keep_alive_ = false;
+  out.append("HTTP/1.1 ");
+  text::append_number(out, static_cast<std::uint64_t>(status));
+  out.push_back(' ');
+  out.append(reason);
+  out.append("\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ");
+  text::append_number(out, reason.size());
+  out.append("\r\n");
+  app_date_ = app_server_ = false;
+  write_common_headers(out);
+  out.append("\r\n").append(reason);
+  state_ = State::complete;
+}
+
+}  // namespace csgi::protocol

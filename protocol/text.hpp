@@ -1,0 +1,66 @@
+// Small ASCII helpers shared by the parser, the response writer and the scope
+// builder. HTTP's grammar is ASCII and locale-free, so none of these consult
+// the C locale (std::tolower does).
+#pragma once
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace csgi::protocol::text {
+
+inline char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 9110 tchar: the characters of a token (methods, field names, codings).
+inline bool is_tchar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+inline bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
+
+// True if the comma-separated list `value` contains `token` (case-insensitive),
+// as in "Connection: keep-alive, close" or "TE: trailers, deflate;q=0.5".
+inline bool list_contains(std::string_view value, std::string_view token) {
+  while (true) {
+    const auto comma = value.find(',');
+    auto item = value.substr(0, comma);
+    item = trim(item.substr(0, item.find(';')));
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) return false;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+// Appends the decimal (or, with base 16, lower-case hex) form of `n`.
+inline void append_number(std::string& out, std::uint64_t n, int base = 10) {
+  char buffer[24];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, n, base);
+  out.append(buffer, result.ptr);
+}
+
+// A whole decimal number, or none ("12", not "12 ", "+1" or "").
+inline std::optional<std::uint64_t> parse_number(std::string_view s) {
+  std::uint64_t value = 0;
+  const auto result = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || result.ec != std::errc() || result.ptr != s.data() + s.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace csgi::protocol::text

@@ -71,4 +71,14 @@ void log_access(std::string_view client, std::string_view method, std::string_vi
                 http_version, status);
 }
 
+std::string describe_exception(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
 }  // namespace csgi::servers

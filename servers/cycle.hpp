@@ -1,0 +1,50 @@
+// The driver-side pieces of one request cycle that every server shares: the
+// protocol settings a Config implies, the one place where an app's failure
+// becomes a response, and the access log line.
+//
+// protocol::ServerConnection owns HTTP; a driver (the loop server's coroutine,
+// the threaded server's blocking loop) moves bytes and runs the app, then calls
+// end_cycle() and log_cycle() exactly once per request.
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <optional>
+
+#include "gateway/common.hpp"
+#include "protocol/server_connection.hpp"
+#include "servers/config.hpp"
+
+namespace csgi::servers {
+
+// The limits and backpressure bounds for every connection of a server.
+protocol::Limits protocol_limits(const Config& config);
+
+// What a connection tells its scopes: peers, root path, Server header,
+// extensions, and the lifespan state shared by every request.
+protocol::ConnectionInfo connection_info(const Config& config, std::optional<Endpoint> client,
+                                         std::optional<Endpoint> server,
+                                         std::shared_ptr<State> state);
+
+// How a request ended, and what the driver does with the connection next.
+enum class CycleEnd {
+  keep_alive,  // response complete: write pending output, start_next_request()
+  close,       // write pending output (maybe a 500), then close
+  abort,       // close now without writing more: the response cannot be completed
+};
+
+// Called once per request after the app returned (`error` null) or threw, on
+// the driver's thread, with nothing else touching `conn`. The one place where
+// app errors are handled (spec: "Error handling"):
+//  - the client went away (`client_gone`, or asgi::ClientDisconnected): abort,
+//    nothing logged, since that is the normal end of such a request;
+//  - an exception, or a return without a complete response: logged to
+//    csgi.error with the message; a 500 with Connection: close is queued when
+//    the response had not started, else abort.
+CycleEnd end_cycle(protocol::ServerConnection& conn, std::exception_ptr error, bool client_gone);
+
+// Writes the access line for the current request of `conn` (if its response
+// started). `client` is the peer, as in the scope.
+void log_cycle(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client);
+
+}  // namespace csgi::servers

@@ -1,0 +1,48 @@
+// The lifespan scope (spec/lifespan.md) as the server runs it: the app is
+// called once with a lifespan scope before the first connection is accepted
+// and told to shut down after the last one closed.
+//
+// A small state machine (idle -> starting -> started -> shutting down -> done,
+// or failed) with a do-nothing twin for `--lifespan off`. Both run on the
+// server's event loop: construct, startup() and shutdown() on that loop's
+// thread. The state object is shared with every request's scope.
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "gateway/asgi.hpp"
+#include "servers/config.hpp"
+
+namespace csgi::servers {
+
+class Lifespan {
+ public:
+  virtual ~Lifespan() = default;
+
+  // Sends lifespan.startup and waits for the app's answer. Returns false when
+  // startup failed; the app's message is already logged, and the server must
+  // not serve (serve() returns 3).
+  virtual boost::asio::awaitable<bool> startup() = 0;
+
+  // Sends lifespan.shutdown and waits for the app's answer (a failure is
+  // logged). Does nothing when startup never ran or the app already returned.
+  virtual boost::asio::awaitable<void> shutdown() = 0;
+
+  // The state every request's scope shares with the lifespan scope.
+  const std::shared_ptr<State>& state() const { return state_; }
+
+ protected:
+  Lifespan() : state_(std::make_shared<State>()) {}
+  std::shared_ptr<State> state_;
+};
+
+// `auto`: an app that raises during startup is taken not to support lifespan
+// (logged at info) and the server serves anyway; `on`: the same is a failed
+// startup; `off`: the app is never called with a lifespan scope.
+std::unique_ptr<Lifespan> make_lifespan(LifespanMode mode, asgi::App app,
+                                        boost::asio::any_io_executor executor);
+
+}  // namespace csgi::servers

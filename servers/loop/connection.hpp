@@ -1,0 +1,84 @@
+// One accepted connection of the loop server: a coroutine that drives a
+// protocol::ServerConnection with a socket and runs the app for each request.
+//
+// The driver is thin: HTTP (parsing, framing, keep-alive, pipelining) is
+// protocol/'s, app failures are end_cycle()'s (servers/cycle.hpp). What lives
+// here is I/O and time: reads only while the protocol is not paused, one write
+// per flush of head and body, the keep-alive and request-head timeouts, and a
+// reader that runs beside the app so that a client that goes away is noticed
+// (receive() yields http.disconnect, the app is cancelled).
+//
+// Everything runs on the loop's thread. Owned by shared_ptr: the coroutine, and
+// the receive/send callables given to the app, each hold one.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "gateway/asgi.hpp"
+#include "protocol/server_connection.hpp"
+#include "servers/async_event.hpp"
+#include "servers/cycle.hpp"
+#include "servers/loop/loop_context.hpp"
+
+namespace csgi::servers::loop {
+
+using Socket = boost::asio::generic::stream_protocol::socket;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // Registers with `context` (unregisters when destroyed). `socket` is open.
+  Connection(Socket socket, std::shared_ptr<LoopContext> context);
+  ~Connection();
+
+  // Serves requests until the connection closes. Spawn it with this
+  // connection's cancellation_slot() bound, so that cancel() reaches it.
+  boost::asio::awaitable<void> run();
+
+  boost::asio::cancellation_slot cancellation_slot() { return cancel_.slot(); }
+
+  // Graceful shutdown: a connection waiting for its next request closes now;
+  // one serving a request closes after the response.
+  void close_if_idle();
+  // Shutdown timeout or a forced stop: cancel whatever the connection awaits,
+  // the app included.
+  void cancel();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  boost::asio::awaitable<void> serve();
+  boost::asio::awaitable<bool> wait_for_input(Clock::time_point deadline);
+  boost::asio::awaitable<bool> serve_request(asgi::Scope scope);
+  boost::asio::awaitable<CycleEnd> run_app(asgi::Scope scope);
+  boost::asio::awaitable<void> watch_input();
+  boost::asio::awaitable<asgi::ReceiveEvent> receive();
+  boost::asio::awaitable<void> send(asgi::SendEvent event);
+  boost::asio::awaitable<void> flush();
+  boost::asio::awaitable<void> answer_and_close(int status);
+  boost::asio::awaitable<void> linger_close();
+
+  // Reads what the socket has without blocking; false at EOF or on an error
+  // (the protocol has been told: receive_eof()).
+  bool read_available();
+  void close_socket();
+
+  Socket socket_;
+  std::shared_ptr<LoopContext> context_;
+  std::optional<Endpoint> client_;
+  protocol::ServerConnection conn_;
+  boost::asio::steady_timer timer_;
+  boost::asio::cancellation_signal cancel_;
+  AsyncEvent input_arrived_;    // the reader fed bytes or EOF (wakes receive())
+  AsyncEvent body_taken_;       // receive() took body (wakes a paused reader)
+  std::size_t request_bytes_ = 0;  // bytes read since the last request started
+  bool idle_ = false;              // waiting for the first byte of a request
+  bool gone_ = false;              // the peer closed, or a read/write failed
+};
+
+}  // namespace csgi::servers::loop

@@ -1,0 +1,43 @@
+// What the loop server shares with each of its connections: settings, the
+// app, the lifespan state, counters for --limit-concurrency, and the set of
+// open connections that graceful shutdown walks. Lives on the loop's thread:
+// nothing here is touched from another thread.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <unordered_set>
+
+#include "gateway/asgi.hpp"
+#include "protocol/server_connection.hpp"
+#include "servers/async_event.hpp"
+#include "servers/config.hpp"
+
+namespace csgi::servers::loop {
+
+class Connection;
+
+struct LoopContext {
+  LoopContext(const Config& config, const boost::asio::any_io_executor& executor)
+      : config(config), all_closed(executor) {}
+
+  const Config& config;
+  asgi::App app;
+  std::shared_ptr<State> state;
+  protocol::Limits limits;
+  std::optional<Endpoint> server_endpoint;  // null: ask each socket (wildcard bind)
+
+  std::unordered_set<Connection*> connections;
+  std::size_t active_requests = 0;
+  bool stopping = false;  // graceful shutdown began: no keep-alive after this
+  AsyncEvent all_closed;  // set when `connections` empties while stopping
+
+  // True when a new request must be answered 503 (--limit-concurrency).
+  bool over_limit() const {
+    auto limit = config.limit_concurrency;
+    return limit && (connections.size() > *limit || active_requests >= *limit);
+  }
+};
+
+}  // namespace csgi::servers::loop

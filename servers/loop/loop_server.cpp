@@ -1,0 +1,213 @@
+#include "servers/loop/loop_server.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "servers/cycle.hpp"
+#include "servers/logging.hpp"
+#include "servers/loop/connection.hpp"
+
+namespace csgi::servers {
+
+std::unique_ptr<Server> make_loop_server(const Config& config, const Application& app,
+                                         Listener listener) {
+  return std::make_unique<loop::LoopServer>(config, app, std::move(listener));
+}
+
+namespace loop {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+// After the graceful period, cancelled requests get this long to unwind.
+constexpr auto cancel_grace = std::chrono::seconds(1);
+// Accept failed for lack of descriptors: pause instead of spinning.
+constexpr auto accept_backoff = std::chrono::milliseconds(100);
+
+bool is_wildcard(const Endpoint& endpoint) {
+  return endpoint.host == "0.0.0.0" || endpoint.host == "::";
+}
+
+void set_no_delay(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+}  // namespace
+
+LoopServer::LoopServer(const Config& config, const Application& app, Listener listener)
+    : config_(config),
+      application_(app),
+      listener_(std::move(listener)),
+      sync_(config.threads),
+      io_(1),
+      context_(std::make_shared<LoopContext>(config_, io_.get_executor())),
+      stop_requested_(io_.get_executor()),
+      force_stop_(io_.get_executor()) {}
+
+LoopServer::~LoopServer() = default;
+
+void LoopServer::stop() {
+  asio::post(io_, [this] { request_stop(); });
+}
+
+void LoopServer::request_stop() {
+  if (++stop_requests_ == 1)
+    stop_requested_.set();
+  else
+    force_stop_.set();
+}
+
+int LoopServer::run(const RunOptions& options) {
+  EventLoopThreadMark loop_thread;
+  // A peer that resets a connection must give EPIPE on write, not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
+  context_->app = application_.as_async(sync_);
+  context_->limits = protocol_limits(config_);
+  if (!listener_.is_unix() && !is_wildcard(listener_.local_endpoint()))
+    context_->server_endpoint = listener_.local_endpoint();
+  lifespan_ = make_lifespan(config_.lifespan, context_->app, io_.get_executor());
+  context_->state = lifespan_->state();
+
+  asio::co_spawn(io_, main(options), [this](std::exception_ptr error) {
+    if (!error) return;
+    error_log()->error("the server stopped on an error: {}", describe_exception(error));
+    exit_code_ = 1;
+    io_.stop();
+  });
+  if (options.handle_signals) asio::co_spawn(io_, handle_signals(), asio::detached);
+  io_.run();
+  finish_sync_work();
+  return exit_code_;
+}
+
+// Sync threads may still be inside an app, and some wait for the loop (a
+// send in flight): keep the loop running until they have all returned, so
+// that nothing is posted to a loop that is gone.
+void LoopServer::finish_sync_work() {
+  io_.restart();
+  auto guard = asio::make_work_guard(io_);
+  std::thread joiner([this, &guard] {
+    sync_.join();
+    asio::post(io_, [this, &guard] {
+      guard.reset();
+      io_.stop();
+    });
+  });
+  io_.run();
+  joiner.join();
+}
+
+asio::awaitable<void> LoopServer::main(RunOptions options) {
+  error_log()->info("Started server process [{}]", ::getpid());
+  bool serving = co_await lifespan_->startup() && open_acceptor();
+  if (!serving) {
+    if (exit_code_ == 0) exit_code_ = 3;
+    if (options.on_started) options.on_started(false);
+    io_.stop();
+    co_return;
+  }
+  asio::co_spawn(io_, accept(), asio::detached);
+  error_log()->info("csgi running on {} (Press CTRL+C to quit)", listener_.url());
+  if (options.on_started) options.on_started(true);
+
+  co_await stop_requested_.wait();
+  co_await shut_down();
+  co_await lifespan_->shutdown();
+  error_log()->info("Finished server process [{}]", ::getpid());
+  // A lifespan app may still be parked on receive(): stop rather than wait.
+  io_.stop();
+}
+
+bool LoopServer::open_acceptor() {
+  // The acceptor gets its own descriptor: the Listener keeps the original
+  // (and the socket file), as the supervisor's workers each do.
+  int fd = ::dup(listener_.fd());
+  boost::system::error_code error;
+  acceptor_.emplace(io_);
+  if (fd >= 0) acceptor_->assign(asio::generic::stream_protocol(listener_.family(), SOCK_STREAM), fd, error);
+  if (fd < 0 || error) {
+    error_log()->error("cannot accept on {}: {}", listener_.url(),
+                       fd < 0 ? std::strerror(errno) : error.message());
+    if (fd >= 0) ::close(fd);
+    exit_code_ = 1;
+    return false;
+  }
+  return true;
+}
+
+asio::awaitable<void> LoopServer::accept() {
+  asio::steady_timer backoff(io_);
+  for (;;) {
+    auto [error, socket] = co_await acceptor_->async_accept(asio::as_tuple(use_awaitable));
+    if (context_->stopping || error == asio::error::operation_aborted) co_return;
+    if (error) {
+      error_log()->error("accept failed: {}", error.message());
+      backoff.expires_after(accept_backoff);
+      co_await backoff.async_wait(asio::as_tuple(use_awaitable));
+      continue;
+    }
+    if (!listener_.is_unix()) set_no_delay(socket.native_handle());
+    auto connection = std::make_shared<Connection>(std::move(socket), context_);
+    asio::co_spawn(io_, connection->run(),
+                   asio::bind_cancellation_slot(connection->cancellation_slot(),
+                                                [connection](std::exception_ptr) {}));
+  }
+}
+
+asio::awaitable<void> LoopServer::handle_signals() {
+  asio::signal_set signals(io_, SIGINT, SIGTERM);
+  for (;;) {
+    auto [error, number] = co_await signals.async_wait(asio::as_tuple(use_awaitable));
+    if (error) co_return;
+    request_stop();
+  }
+}
+
+asio::awaitable<void> LoopServer::shut_down() {
+  error_log()->info("Shutting down");
+  context_->stopping = true;
+  boost::system::error_code ignored;
+  if (acceptor_) acceptor_->close(ignored);
+  auto snapshot = [this] {
+    return std::vector<Connection*>(context_->connections.begin(), context_->connections.end());
+  };
+  for (Connection* connection : snapshot()) connection->close_if_idle();
+  if (context_->connections.empty()) co_return;
+
+  error_log()->info("Waiting for connections to close. (CTRL+C to force quit)");
+  asio::steady_timer timer(io_, config_.timeout_graceful_shutdown);
+  co_await (context_->all_closed.wait() || timer.async_wait(use_awaitable) || force_stop_.wait());
+  if (context_->connections.empty()) co_return;
+
+  error_log()->warn("Cancel {} running connection(s), timeout graceful shutdown exceeded",
+                    context_->connections.size());
+  for (Connection* connection : snapshot()) connection->cancel();
+  timer.expires_after(cancel_grace);
+  co_await (context_->all_closed.wait() || timer.async_wait(use_awaitable));
+}
+
+}  // namespace loop
+}  // namespace csgi::servers

@@ -1,0 +1,61 @@
+// The single-threaded event-loop server (the uvicorn analogue): one thread,
+// one io_context, every connection a coroutine on it, async apps awaited
+// there and sync apps run through the adapter on Config::threads sync threads.
+// Made through make_loop_server() (servers/server.hpp); this header is the
+// loop folder's own.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "gateway/app.hpp"
+#include "gateway/executor.hpp"
+#include "servers/async_event.hpp"
+#include "servers/config.hpp"
+#include "servers/lifespan.hpp"
+#include "servers/listener.hpp"
+#include "servers/loop/loop_context.hpp"
+#include "servers/server.hpp"
+
+namespace csgi::servers::loop {
+
+class LoopServer final : public Server {
+ public:
+  using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol>;
+
+  LoopServer(const Config& config, const Application& app, Listener listener);
+  ~LoopServer() override;
+
+  int run(const RunOptions& options) override;
+  void stop() override;
+
+ private:
+  boost::asio::awaitable<void> main(RunOptions options);
+  boost::asio::awaitable<void> accept();
+  boost::asio::awaitable<void> handle_signals();
+  boost::asio::awaitable<void> shut_down();
+  bool open_acceptor();
+  void request_stop();  // on the loop thread
+  void finish_sync_work();
+
+  // Destroyed in reverse: the events and the acceptor before the io_context
+  // they are bound to; the sync executor last, after its threads were joined.
+  Config config_;
+  Application application_;
+  Listener listener_;
+  SyncExecutor sync_;
+  boost::asio::io_context io_;
+  std::shared_ptr<LoopContext> context_;
+  std::unique_ptr<Lifespan> lifespan_;
+  std::optional<Acceptor> acceptor_;
+  AsyncEvent stop_requested_;
+  AsyncEvent force_stop_;
+  int stop_requests_ = 0;
+  int exit_code_ = 0;
+};
+
+}  // namespace csgi::servers::loop

@@ -1,0 +1,38 @@
+#include "servers/serve.hpp"
+
+#include <csignal>
+#include <stdexcept>
+#include <system_error>
+
+#include "servers/listener.hpp"
+#include "servers/logging.hpp"
+#include "servers/server.hpp"
+
+namespace csgi::servers {
+
+ServerFactory server_factory(ServerKind kind) {
+  switch (kind) {
+    case ServerKind::loop: return make_loop_server;
+    case ServerKind::threaded: break;
+  }
+  throw std::invalid_argument("the threaded server is not available in this build yet");
+}
+
+int serve(const Config& config, const Application& app) {
+  setup_logging(config.log_level, config.access_log);
+  // A peer that resets a connection must give EPIPE on write, not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
+  raise_open_file_limit();
+  try {
+    if (config.workers > 1 || config.supervise)
+      throw std::invalid_argument("the supervisor (--workers > 1) is not available in this build yet");
+    ServerFactory factory = server_factory(config.server);
+    auto server = factory(config, app, Listener::open(config));
+    return server->run({.handle_signals = true, .on_started = {}});
+  } catch (const std::exception& e) {
+    error_log()->error("{}", e.what());
+    return 1;
+  }
+}
+
+}  // namespace csgi::servers

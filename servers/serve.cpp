@@ -7,15 +7,17 @@
 #include "servers/listener.hpp"
 #include "servers/logging.hpp"
 #include "servers/server.hpp"
+#include "servers/supervisor/supervisor.hpp"
+#include "servers/threaded/threaded_server.hpp"
 
 namespace csgi::servers {
 
 ServerFactory server_factory(ServerKind kind) {
   switch (kind) {
     case ServerKind::loop: return make_loop_server;
-    case ServerKind::threaded: break;
+    case ServerKind::threaded: return threaded_server_factory();
   }
-  throw std::invalid_argument("the threaded server is not available in this build yet");
+  throw std::invalid_argument("unknown server kind");
 }
 
 int serve(const Config& config, const Application& app) {
@@ -24,8 +26,7 @@ int serve(const Config& config, const Application& app) {
   std::signal(SIGPIPE, SIG_IGN);
   raise_open_file_limit();
   try {
-    if (config.workers > 1 || config.supervise)
-      throw std::invalid_argument("the supervisor (--workers > 1) is not available in this build yet");
+    if (config.workers > 1 || config.supervise) return run_supervisor(config, app);
     ServerFactory factory = server_factory(config.server);
     auto server = factory(config, app, Listener::open(config));
     return server->run({.handle_signals = true, .on_started = {}});

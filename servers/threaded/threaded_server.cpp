@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <future>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -19,6 +18,7 @@
 #include "protocol/server_connection.hpp"
 #include "servers/cycle.hpp"
 #include "servers/logging.hpp"
+#include "servers/serve.hpp"
 #include "servers/threaded/blocking_socket.hpp"
 #include "servers/threaded/connection.hpp"
 #include "servers/threaded/connection_pool.hpp"
@@ -241,39 +241,16 @@ std::unique_ptr<Server> make_threaded_server(const Config& config, const Applica
 }
 
 int run_threaded_server(const Config& config, const Application& app) {
-  try {
-    auto server = make_threaded_server(config, app, Listener::open(config));
-    return server->run({.handle_signals = true, .on_started = {}});
-  } catch (const std::exception& e) {
-    error_log()->error("{}", e.what());
-    return 1;
-  }
+  // serve() owns what every server kind needs first: logging, SIGPIPE, fd limit.
+  Config threaded = config;
+  threaded.server = ServerKind::threaded;
+  return serve(threaded, app);
 }
 
-ThreadedServerHandle::ThreadedServerHandle(const Config& config, const Application& app,
-                                           ThreadedOptions options) {
-  Listener listener = Listener::open(config);
-  port_ = listener.port();
-  server_ = make_threaded_server(config, app, std::move(listener), options);
-  std::promise<bool> started;
-  thread_ = std::thread([this, &started] {
-    exit_code_ = server_->run({.handle_signals = false,
-                               .on_started = [&started](bool serving) { started.set_value(serving); }});
-  });
-  if (!started.get_future().get()) {
-    thread_.join();
-    throw std::runtime_error("lifespan startup failed");
-  }
-}
-
-ThreadedServerHandle::~ThreadedServerHandle() { stop(); }
-
-int ThreadedServerHandle::stop() {
-  if (thread_.joinable()) {
-    server_->stop();
-    thread_.join();
-  }
-  return exit_code_;
+ServerFactory threaded_server_factory(ThreadedOptions options) {
+  return [options](const Config& config, const Application& app, Listener listener) {
+    return make_threaded_server(config, app, std::move(listener), options);
+  };
 }
 
 }  // namespace csgi::servers

@@ -16,9 +16,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
-#include <thread>
 
 #include "gateway/app.hpp"
 #include "servers/config.hpp"
@@ -40,34 +38,13 @@ struct ThreadedOptions {
 std::unique_ptr<Server> make_threaded_server(const Config& config, const Application& app,
                                              Listener listener, ThreadedOptions options = {});
 
-// Binds as `config` says and runs the threaded server on the calling thread
-// until SIGINT/SIGTERM. Returns serve()'s exit codes (0, 1, or 3 when
-// lifespan startup failed). serve() calls this for ServerKind::threaded
-// without workers.
+// make_threaded_server with `options`, as the factory serve() and the tests'
+// BackgroundServer (servers/background_server.hpp) take.
+ServerFactory threaded_server_factory(ThreadedOptions options = {});
+
+// serve() (servers/serve.hpp) with `config.server` set to threaded: binds and
+// runs the threaded server on the calling thread until SIGINT/SIGTERM.
+// Returns serve()'s exit codes (0, 1, or 3 when lifespan startup failed).
 int run_threaded_server(const Config& config, const Application& app);
-
-// A threaded server running on a background thread of this process, for
-// tests: bound to `config` (use port 0) and serving when the constructor
-// returns.
-class ThreadedServerHandle {
- public:
-  // Throws std::system_error when binding fails and std::runtime_error when
-  // lifespan startup fails.
-  ThreadedServerHandle(const Config& config, const Application& app, ThreadedOptions options = {});
-  ~ThreadedServerHandle();  // stop()
-  ThreadedServerHandle(const ThreadedServerHandle&) = delete;
-  ThreadedServerHandle& operator=(const ThreadedServerHandle&) = delete;
-
-  std::uint16_t port() const { return port_; }
-  // Graceful shutdown, as SIGTERM does; returns when the server has stopped,
-  // with its exit code. Idempotent.
-  int stop();
-
- private:
-  std::unique_ptr<Server> server_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-  int exit_code_ = 0;
-};
 
 }  // namespace csgi::servers

@@ -185,6 +185,9 @@ class ServerConnection {
   bool keep_alive() const;
   // The peer sent EOF.
   bool peer_closed() const;
+  // Bytes of the next request head have arrived but not the whole head: the
+  // driver's request-head timer applies, not the keep-alive idle timer.
+  bool head_in_progress() const;
 
   // The driver wrote the complete response: forget the request and go on with
   // pipelined input. Precondition: response_complete(). If !keep_alive(), the

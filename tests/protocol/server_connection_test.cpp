@@ -48,6 +48,17 @@ TEST(ServerConnection, PartialHeadAsksForMoreData) {
   EXPECT_TRUE(is<RequestStarted>(h.feed("st: a\r\n\r\n")));
 }
 
+TEST(ServerConnection, HeadInProgressOnlyWhileAHeadIsArriving) {
+  Harness h;
+  EXPECT_FALSE(h.conn.head_in_progress()) << "idle";
+  EXPECT_TRUE(is<NeedData>(h.feed("GET / HT")));
+  EXPECT_TRUE(h.conn.head_in_progress());
+  EXPECT_TRUE(is<RequestStarted>(h.feed("TP/1.1\r\n\r\n")));
+  EXPECT_FALSE(h.conn.head_in_progress()) << "a request is being served";
+  h.respond(200, "ok");
+  EXPECT_FALSE(h.conn.head_in_progress()) << "idle keep-alive";
+}
+
 TEST(ServerConnection, ContentLengthBodyReachesTheApp) {
   Harness h;
   h.start("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello");

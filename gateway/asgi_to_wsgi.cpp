@@ -7,16 +7,14 @@
 // its next chunk). Between those, the app is suspended, so a chunk handed to
 // `send` is taken by the server before the app runs again: backpressure without
 // a queue.
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
+#include "gateway/wakeup.hpp"
 
 namespace csgi {
 
@@ -26,20 +24,6 @@ namespace {
 
 // Request body events carry at most this much.
 constexpr std::size_t request_chunk_size = 64 * 1024;
-
-// A wake-up for coroutines waiting on the private loop: the timer never
-// expires, cancelling it resumes every current waiter.
-class Wakeup {
- public:
-  explicit Wakeup(asio::io_context& context) : timer_(context) {
-    timer_.expires_at(asio::steady_timer::time_point::max());
-  }
-  asgi::awaitable<void> wait() { co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable)); }
-  void notify() { timer_.cancel(); }
-
- private:
-  asio::steady_timer timer_;
-};
 
 class AsyncCall {
  public:
@@ -165,8 +149,8 @@ class AsyncCall {
 
   // Declared first: destroyed last, after the timers that use it.
   asio::io_context context_{1};
-  Wakeup pulled_{context_};    // the server took the pending chunk, or closed
-  Wakeup progress_{context_};  // the response completed, or the body closed
+  Wakeup pulled_{context_.get_executor()};    // the server took the pending chunk, or closed
+  Wakeup progress_{context_.get_executor()};  // the response completed, or the body closed
   asio::cancellation_signal cancel_;
 
   wsgi::StartResponse start_response_;

@@ -25,6 +25,17 @@ bool State::contains(const std::string& key) const {
   return values_.contains(key);
 }
 
+std::string exception_message(std::exception_ptr error) {
+  if (!error) return {};
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception not derived from std::exception";
+  }
+}
+
 std::string_view reason_phrase(int status) {
   switch (status) {
     case 100: return "Continue";

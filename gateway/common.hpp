@@ -3,6 +3,7 @@
 
 #include <any>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,5 +69,9 @@ struct Extensions {
 
 // The standard reason phrase for `status` ("OK" for 200), or "" when unknown.
 std::string_view reason_phrase(int status);
+
+// what() of the exception `error` holds, for logs and tests: "" when `error` is
+// null, a placeholder when the exception is not a std::exception.
+std::string exception_message(std::exception_ptr error);
 
 }  // namespace csgi

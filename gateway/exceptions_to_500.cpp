@@ -29,14 +29,8 @@ std::shared_ptr<spdlog::logger> error_logger() {
 
 void log_exception(std::string_view interface, std::string_view method, std::string_view path,
                    std::exception_ptr error) {
-  std::string what = "unknown exception";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    what = e.what();
-  } catch (...) {
-  }
-  error_logger()->error("Exception in {} application ({} {}): {}", interface, method, path, what);
+  error_logger()->error("Exception in {} application ({} {}): {}", interface, method, path,
+                        exception_message(error));
 }
 
 // ---- async form --------------------------------------------------------------

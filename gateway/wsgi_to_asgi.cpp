@@ -23,6 +23,7 @@
 
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
+#include "gateway/response_driver.hpp"
 
 namespace csgi {
 
@@ -86,26 +87,18 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
     environ_.input = &input_;
   }
 
-  // Calls the app, pulls its body into `send`, always closes the body.
+  // Runs the app through a ResponseDriver whose head and chunks go to `send`,
+  // then completes the response.
   void run(const wsgi::App& app) {
-    wsgi::StartResponse start_response(
-        [this](int status, Headers headers, std::exception_ptr exc_info) {
-          return start_response_called(status, std::move(headers), std::move(exc_info));
+    wsgi::ResponseDriver driver(
+        [this](int status, Headers headers) {
+          send_on_loop(asgi::HttpResponseStart{status, lower_case_names(std::move(headers)), false});
+        },
+        [this](std::string_view chunk) {
+          send_on_loop(asgi::HttpResponseBody{std::string(chunk), true});
         });
-    wsgi::Body body = app(environ_, start_response);
-    try {
-      while (auto chunk = body.next())
-        if (!chunk->empty()) write(*chunk);
-    } catch (...) {
-      // The original failure is what the server must see, not a failing close.
-      try {
-        body.close();
-      } catch (...) {
-      }
-      throw;
-    }
-    body.close();
-    finish();
+    driver.run(app, environ_);
+    send_on_loop(asgi::HttpResponseBody{{}, false});
   }
 
  private:
@@ -140,40 +133,6 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
     std::memcpy(buffer.data(), pending_.data() + offset_, n);
     offset_ += n;
     return n;
-  }
-
-  wsgi::Write start_response_called(int status, Headers headers, std::exception_ptr exc_info) {
-    if (exc_info) {
-      // Too late to replace what the client has seen: the app's error wins.
-      if (start_sent_) std::rethrow_exception(exc_info);
-    } else if (started_) {
-      throw std::logic_error("start_response called a second time without exc_info");
-    }
-    started_ = true;
-    status_ = status;
-    headers_ = lower_case_names(std::move(headers));
-    return [this](std::string_view data) { write(data); };
-  }
-
-  void write(std::string_view data) {
-    if (!started_) throw std::logic_error("response body written before start_response");
-    // Headers are held until the first non-empty chunk, so an error before it
-    // can still replace them (exc_info).
-    if (data.empty()) return;
-    send_start();
-    send_on_loop(asgi::HttpResponseBody{std::string(data), true});
-  }
-
-  void send_start() {
-    if (start_sent_) return;
-    start_sent_ = true;
-    send_on_loop(asgi::HttpResponseStart{status_, headers_, false});
-  }
-
-  void finish() {
-    if (!started_) throw std::runtime_error("sync app returned without calling start_response");
-    send_start();
-    send_on_loop(asgi::HttpResponseBody{{}, false});
   }
 
   asgi::ReceiveEvent receive_on_loop() {
@@ -217,11 +176,6 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
   std::size_t offset_ = 0;
   bool body_ended_ = false;
   bool disconnected_ = false;
-  // response
-  bool started_ = false;
-  bool start_sent_ = false;
-  int status_ = 200;
-  Headers headers_;
 };
 
 asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app,

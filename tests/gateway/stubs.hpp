@@ -131,15 +131,6 @@ inline std::exception_ptr run_async_app(const asgi::App& app, AsyncServerStub& s
 }
 
 // The message of the exception in `error`, or "" when there is none.
-inline std::string what(std::exception_ptr error) {
-  if (!error) return "";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
+inline std::string what(std::exception_ptr error) { return exception_message(error); }
 
 }  // namespace csgi::test

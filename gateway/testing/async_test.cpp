@@ -1,0 +1,37 @@
+#include "gateway/testing/async_test.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "gateway/common.hpp"
+#include "gateway/executor.hpp"
+
+namespace csgi::testing {
+
+void run_async_test(const std::function<boost::asio::awaitable<void>()>& body,
+                    std::chrono::milliseconds timeout) {
+  boost::asio::io_context context(1);
+  bool done = false;
+  std::exception_ptr error;
+  boost::asio::co_spawn(context, body, [&](std::exception_ptr e) {
+    done = true;
+    error = e;
+  });
+  EventLoopThreadMark mark;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      ADD_FAILURE() << "the test coroutine did not finish within " << timeout.count() << " ms";
+      return;
+    }
+    if (context.run_one_for(left) == 0 && context.stopped() && !done) {
+      ADD_FAILURE() << "deadlock: the test coroutine waits for something that nothing will do";
+      return;
+    }
+  }
+  if (error)
+    ADD_FAILURE() << "exception escaped the test coroutine: " << exception_message(error);
+}
+
+}  // namespace csgi::testing

@@ -12,6 +12,7 @@ namespace csgi::web {
 namespace {
 
 using Routes = std::vector<Router::Route>;
+using Captures = std::map<std::string, std::string>;
 
 // "a/b/" -> {"a", "b", ""}
 std::vector<std::string_view> split_segments(std::string_view path) {
@@ -84,7 +85,7 @@ asgi::awaitable<void> run_async_view(std::shared_ptr<const Routes> routes, std::
   std::string body = co_await read_body(receive);
   Request request = make_request(scope.method, scope.path, scope.query_string,
                                  std::move(scope.headers), std::move(body), scope.state);
-  request.params = route.pattern.match(scope.path).value_or(std::map<std::string, std::string>{});
+  request.params = route.pattern.match(scope.path).value_or(Captures{});
   co_await send_response(send, co_await route.async_view(std::move(request)));
 }
 
@@ -120,7 +121,7 @@ wsgi::App sync_endpoint(std::shared_ptr<const Routes> routes, std::size_t index)
                                    environ.query_string, environ.headers,
                                    environ.input ? environ.input->read() : std::string(),
                                    environ.state);
-    request.params = route.pattern.match(environ.path_info).value_or(std::map<std::string, std::string>{});
+    request.params = route.pattern.match(environ.path_info).value_or(Captures{});
     return start_sync_response(start_response, route.sync_view(std::move(request)));
   };
 }

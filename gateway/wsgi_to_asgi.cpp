@@ -92,7 +92,8 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
   void run(const wsgi::App& app) {
     wsgi::ResponseDriver driver(
         [this](int status, Headers headers) {
-          send_on_loop(asgi::HttpResponseStart{status, lower_case_names(std::move(headers)), false});
+          send_on_loop(
+              asgi::HttpResponseStart{status, lower_case_names(std::move(headers)), false});
         },
         [this](std::string_view chunk) {
           send_on_loop(asgi::HttpResponseBody{std::string(chunk), true});

@@ -187,6 +187,7 @@ asio::awaitable<bool> Exchange::read_body(std::string& out) {
   if (complete_) co_return true;
   auto& connection = lease_.connection();
   auto& parser = connection.parser;
+  std::size_t had = out.size();
   for (;;) {
     auto [status, used] = parser.feed(connection.unparsed());
     connection.begin += used;
@@ -198,7 +199,7 @@ asio::awaitable<bool> Exchange::read_body(std::string& out) {
     if (status == protocol::ParseStatus::error)
       throw RemoteProtocolError(url_, "malformed response body (" + parser.error().message() + ")");
     if (connection.begin < connection.end) continue;
-    if (!out.empty()) co_return false;  // hand over what we have before waiting
+    if (out.size() > had) co_return false;  // hand over what we have before waiting
     if (co_await read_more(true) > 0) continue;
     // EOF: ends a body delimited by the close; anything else was cut short.
     if (parser.finish() == protocol::ParseStatus::message_complete) {

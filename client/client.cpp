@@ -1,0 +1,157 @@
+#include "client/client.hpp"
+
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "gateway/executor.hpp"
+
+namespace csgi::client {
+namespace asio = boost::asio;
+
+struct Client::Impl {
+  explicit Impl(ClientOptions options)
+      : work(io.get_executor()), async(io.get_executor(), std::move(options)) {
+    thread = std::thread([this] {
+      EventLoopThreadMark mark;  // a Client call made from here would deadlock
+      io.run();
+    });
+  }
+  ~Impl() {
+    // The async client's idle connections are closed on the I/O thread, which
+    // owns them; then the thread runs out of work and ends.
+    asio::post(io, [this] { async.close_idle(); });
+    work.reset();
+    thread.join();
+  }
+
+  // Runs `make()`'s coroutine on the I/O thread and blocks until it is done,
+  // rethrowing what it threw.
+  template <class F>
+  auto call(F make) {
+    if (this_thread_runs_event_loop())
+      throw std::logic_error(
+          "csgi::client::Client called from an event-loop thread; use AsyncClient there");
+    return asio::co_spawn(io, std::move(make), asio::use_future).get();
+  }
+
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  AsyncClient async;
+  std::thread thread;
+};
+
+struct ClientStream::State {
+  std::shared_ptr<Client::Impl> client;
+  StreamedResponse stream;
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+
+Client::~Client() = default;
+
+Response Client::request(std::string method, std::string url, Headers headers, std::string body,
+                         RequestOptions options) {
+  auto& async = impl_->async;
+  return impl_->call([&]() -> awaitable<Response> {
+    co_return co_await async.request(std::move(method), std::move(url), std::move(headers),
+                                     std::move(body), std::move(options));
+  });
+}
+
+Response Client::get(std::string url, RequestOptions options) {
+  return request("GET", std::move(url), {}, {}, std::move(options));
+}
+
+Response Client::head(std::string url, RequestOptions options) {
+  return request("HEAD", std::move(url), {}, {}, std::move(options));
+}
+
+Response Client::post(std::string url, std::string body, RequestOptions options) {
+  return request("POST", std::move(url), {}, std::move(body), std::move(options));
+}
+
+Response Client::put(std::string url, std::string body, RequestOptions options) {
+  return request("PUT", std::move(url), {}, std::move(body), std::move(options));
+}
+
+Response Client::delete_(std::string url, RequestOptions options) {
+  return request("DELETE", std::move(url), {}, {}, std::move(options));
+}
+
+ClientStream Client::stream(std::string method, std::string url, Headers headers,
+                            std::string body, RequestOptions options) {
+  auto state = std::make_unique<ClientStream::State>();
+  state->client = impl_;
+  auto& async = impl_->async;
+  state->stream = impl_->call([&]() -> awaitable<StreamedResponse> {
+    co_return co_await async.stream(std::move(method), std::move(url), std::move(headers),
+                                    std::move(body), std::move(options));
+  });
+  Response head = state->stream.head();
+  return ClientStream(std::move(state), std::move(head));
+}
+
+AsyncClient::PoolStats Client::pool_stats(const std::string& origin) const {
+  auto& async = impl_->async;
+  return impl_->call([&]() -> awaitable<AsyncClient::PoolStats> { co_return async.pool_stats(origin); });
+}
+
+void Client::close_idle() {
+  auto& async = impl_->async;
+  impl_->call([&]() -> awaitable<void> {
+    async.close_idle();
+    co_return;
+  });
+}
+
+// ---- ClientStream ----------------------------------------------------------
+
+ClientStream::ClientStream(std::unique_ptr<State> state, Response head)
+    : state_(std::move(state)), head_(std::move(head)) {}
+ClientStream::ClientStream(ClientStream&&) noexcept = default;
+ClientStream& ClientStream::operator=(ClientStream&& other) noexcept {
+  if (this != &other) {
+    close();
+    state_ = std::move(other.state_);
+    head_ = std::move(other.head_);
+  }
+  return *this;
+}
+
+ClientStream::~ClientStream() { close(); }
+
+std::optional<std::string> ClientStream::read_chunk() {
+  if (!state_) return std::nullopt;
+  auto& stream = state_->stream;
+  return state_->client->call(
+      [&]() -> awaitable<std::optional<std::string>> { co_return co_await stream.read_chunk(); });
+}
+
+std::string ClientStream::read_all() {
+  if (!state_) return {};
+  auto& stream = state_->stream;
+  return state_->client->call(
+      [&]() -> awaitable<std::string> { co_return co_await stream.read_all(); });
+}
+
+void ClientStream::close() {
+  if (!state_) return;
+  // The stream's connection belongs to the I/O thread's pool: release it there.
+  auto state = std::move(state_);
+  auto client = state->client;
+  std::promise<void> done;
+  asio::post(client->io, [&] {
+    state.reset();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+}  // namespace csgi::client

@@ -4,27 +4,18 @@
 #include <gtest/gtest.h>
 
 #include "apps/plugin.hpp"
+#include "gateway/testing/client.hpp"
 
 namespace csgi::apps {
 namespace {
 
 using ::testing::HasSubstr;
 
-// Calls the sync form of `app` for GET / and returns the body.
+// The body of GET / through the sync form of `app`.
 std::string get_body(const Application& app) {
-  wsgi::Environ environ;
-  wsgi::StringInputStream input("");
-  environ.input = &input;
-  int status = 0;
-  wsgi::StartResponse start_response([&](int s, Headers, std::exception_ptr) {
-    status = s;
-    return wsgi::Write([](std::string_view) {});
-  });
-  wsgi::Body body = app.as_sync()(environ, start_response);
-  std::string text;
-  while (std::optional<std::string> chunk = body.next()) text += *chunk;
-  EXPECT_EQ(status, 200);
-  return text;
+  testing::TestResponse response = testing::Client(app).get("/");
+  EXPECT_EQ(response.status, 200);
+  return response.body;
 }
 
 std::string load_error(std::string_view spec) {

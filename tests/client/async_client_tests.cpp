@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "client/async_client.hpp"
+#include "client/gather.hpp"
 #include "tests/client/harness.hpp"
 
 namespace csgi::client {
@@ -205,6 +206,26 @@ TEST_F(AsyncClientTest, ConcurrentRequestsShareThePoolUpToItsBound) {
   io.run_for(5s);
   EXPECT_EQ(done, 10);
   EXPECT_LE(server.accepted(), 2);
+}
+
+TEST_F(AsyncClientTest, GatheredRequestsRunConcurrently) {
+  // Each answer takes 50 ms; ten of them in sequence would take 500 ms.
+  ScriptedServer server([](int fd, int) {
+    while (!read_request(fd).empty()) {
+      std::this_thread::sleep_for(50ms);
+      send_all(fd, ok_hello);
+    }
+    return true;
+  });
+  AsyncClient client(io.get_executor(), options());
+  std::vector<awaitable<Response>> calls;
+  for (int i = 0; i < 10; ++i) calls.push_back(client.get(server.url("/api/")));
+  auto started = std::chrono::steady_clock::now();
+  auto responses = run(io, gather(std::move(calls)));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 300ms);
+  ASSERT_EQ(responses.size(), 10u);
+  for (auto& response : responses) EXPECT_EQ(response.body, "hello");
+  client.close_idle();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // `echo`: answers with what the server told the app about the request, so
 // tests and people can see the scope a server builds (client, server,
 // root_path, raw_path, header order and duplicates).
+#include <cstdint>
 #include <string>
 #include <variant>
 

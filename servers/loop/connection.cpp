@@ -90,10 +90,17 @@ asio::awaitable<void> Connection::run() {
 }
 
 void Connection::close_if_idle() {
-  if (idle_) cancel_.emit(asio::cancellation_type::terminal);
+  if (idle_ && !fresh_) cancel_.emit(asio::cancellation_type::terminal);
 }
 
-void Connection::cancel() { cancel_.emit(asio::cancellation_type::terminal); }
+void Connection::cancel() {
+  cancel_.emit(asio::cancellation_type::terminal);
+  // Work that cancellation cannot reach (a sync app on its thread) learns it
+  // at its next send or receive: the client is gone as far as it is concerned.
+  gone_ = true;
+  input_arrived_.set();
+  close_socket();
+}
 
 asio::awaitable<void> Connection::serve() {
   const auto& config = context_->config;
@@ -104,6 +111,7 @@ asio::awaitable<void> Connection::serve() {
   for (;;) {
     auto event = conn_.next_event();
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
+      fresh_ = false;
       if (!co_await serve_request(std::move(started->scope))) co_return;
       request_bytes_ = 0;
       between_requests = true;
@@ -114,7 +122,7 @@ asio::awaitable<void> Connection::serve() {
         deadline = Clock::now() + config.timeout_request_head;
       }
       idle_ = request_bytes_ == 0;
-      if (idle_ && context_->stopping) co_return;
+      if (idle_ && !fresh_ && context_->stopping) co_return;
       bool readable = co_await wait_for_input(deadline);
       idle_ = false;
       if (!readable) co_return;  // keep-alive expired, or the head was too slow
@@ -170,6 +178,7 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope scope) {
     co_await answer_and_close(503);
     co_return false;
   }
+  context_->request_budget.count();
   CycleEnd end;
   {
     ActiveRequest active(*context_);
@@ -190,9 +199,12 @@ asio::awaitable<CycleEnd> Connection::run_app(asgi::Scope scope) {
   std::exception_ptr error;
   try {
     // The reader runs beside the app: when the client goes away it returns,
-    // and the race cancels whatever the app awaits.
-    co_await (context_->app(std::move(scope), std::move(receive), std::move(send)) ||
-              watch_input());
+    // and the race cancels whatever the app awaits. The app's exception comes
+    // back as a value: `||` waits for a success, so a throwing app would
+    // otherwise wait for the reader.
+    auto winner = co_await (call_app(std::move(scope), std::move(receive), std::move(send)) ||
+                            watch_input());
+    if (winner.index() == 0) error = std::get<0>(winner);
   } catch (...) {
     error = std::current_exception();
   }
@@ -200,6 +212,16 @@ asio::awaitable<CycleEnd> Connection::run_app(asgi::Scope scope) {
   auto state = co_await asio::this_coro::cancellation_state;
   bool cancelled = state.cancelled() != asio::cancellation_type::none;
   co_return end_cycle(conn_, error, gone_ || cancelled);
+}
+
+asio::awaitable<std::exception_ptr> Connection::call_app(asgi::Scope scope, asgi::Receive receive,
+                                                         asgi::Send send) {
+  try {
+    co_await context_->app(std::move(scope), std::move(receive), std::move(send));
+  } catch (...) {
+    co_return std::current_exception();
+  }
+  co_return nullptr;
 }
 
 asio::awaitable<void> Connection::watch_input() {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <optional>
 
@@ -56,6 +57,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<bool> wait_for_input(Clock::time_point deadline);
   boost::asio::awaitable<bool> serve_request(asgi::Scope scope);
   boost::asio::awaitable<CycleEnd> run_app(asgi::Scope scope);
+  boost::asio::awaitable<std::exception_ptr> call_app(asgi::Scope scope, asgi::Receive receive,
+                                                      asgi::Send send);
   boost::asio::awaitable<void> watch_input();
   boost::asio::awaitable<asgi::ReceiveEvent> receive();
   boost::asio::awaitable<void> send(asgi::SendEvent event);
@@ -78,6 +81,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   AsyncEvent body_taken_;       // receive() took body (wakes a paused reader)
   std::size_t request_bytes_ = 0;  // bytes read since the last request started
   bool idle_ = false;              // waiting for the first byte of a request
+  // No request started yet. Shutdown serves such a connection instead of
+  // closing it: the client connected to send one, and may already have (a
+  // worker stopping under HUP must not drop what it just accepted).
+  bool fresh_ = true;
   bool gone_ = false;              // the peer closed, or a read/write failed
 };
 

@@ -13,6 +13,7 @@
 #include "protocol/server_connection.hpp"
 #include "servers/async_event.hpp"
 #include "servers/config.hpp"
+#include "servers/supervisor/worker.hpp"
 
 namespace csgi::servers::loop {
 
@@ -20,13 +21,14 @@ class Connection;
 
 struct LoopContext {
   LoopContext(const Config& config, const boost::asio::any_io_executor& executor)
-      : config(config), all_closed(executor) {}
+      : config(config), request_budget(config), all_closed(executor) {}
 
   const Config& config;
   asgi::App app;
   std::shared_ptr<State> state;
   protocol::Limits limits;
   std::optional<Endpoint> server_endpoint;  // null: ask each socket (wildcard bind)
+  RequestBudget request_budget;             // --limit-max-requests
 
   std::unordered_set<Connection*> connections;
   std::size_t active_requests = 0;

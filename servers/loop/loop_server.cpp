@@ -25,6 +25,7 @@
 #include "servers/cycle.hpp"
 #include "servers/logging.hpp"
 #include "servers/loop/connection.hpp"
+#include "servers/supervisor/worker.hpp"
 
 namespace csgi::servers {
 
@@ -130,10 +131,15 @@ asio::awaitable<void> LoopServer::main(RunOptions options) {
     co_return;
   }
   asio::co_spawn(io_, accept(), asio::detached);
+  // Under the supervisor: beats from this loop tell it the worker booted and
+  // that the loop is not blocked.
+  Heartbeat heartbeat(io_.get_executor(), config_);
+  heartbeat.start();
   error_log()->info("csgi running on {} (Press CTRL+C to quit)", listener_.url());
   if (options.on_started) options.on_started(true);
 
   co_await stop_requested_.wait();
+  heartbeat.stop();
   co_await shut_down();
   co_await lifespan_->shutdown();
   error_log()->info("Finished server process [{}]", ::getpid());

@@ -1,0 +1,38 @@
+// The conformance apps: the same behaviour written once against the async
+// interface and once against the sync one (run through wsgi_to_asgi), chosen
+// by path, plus a lifespan layer that both share. A Probe records what the
+// app saw, for tests that check the app side of a scenario.
+//
+//   /hello            200 "Hello, world!" with Content-Length
+//   /echo             200 with the request body (read to the end) as body
+//   /chunked          "one," "two," "three" in three pieces, no Content-Length
+//   /state            the "greeting" lifespan startup stored in the state
+//   /slow?ms=N        waits N ms, then 200 "done"
+//   /stream           sends "tick" every 20 ms until the client goes away
+//   /raise-before     throws before the response starts
+//   /raise-after      starts, sends "partial", throws
+//   /incomplete       starts, sends "partial" with more_body, returns (async only)
+//   /wait-disconnect  receives until http.disconnect (async only)
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "gateway/app.hpp"
+
+namespace csgi::conformance {
+
+struct Probe {
+  std::atomic<bool> stream_stopped{false};   // /stream noticed the client left
+  std::atomic<bool> saw_disconnect{false};   // /wait-disconnect got http.disconnect
+  std::atomic<bool> fail_startup{false};     // lifespan startup fails when set
+  std::atomic<bool> shutdown_ran{false};     // lifespan shutdown reached the app
+  std::atomic<int> slow_finished{0};         // /slow requests that completed
+};
+
+enum class AppKind { async, sync };
+
+// The app of `kind`, with the lifespan layer, reporting to `probe`.
+Application conformance_app(AppKind kind, std::shared_ptr<Probe> probe);
+
+}  // namespace csgi::conformance

@@ -245,7 +245,6 @@ bool Supervisor::spawn_worker() {
     worker.predecessor = retiring->pid;
   }
   workers_.push_back(worker);
-  error_log()->info("Booting worker with pid: {}", pid);
   return true;
 }
 
@@ -260,6 +259,8 @@ void Supervisor::run_worker(int heartbeat_fd, std::size_t age,
   // than serving on unwatched.
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != parent_pid_) ::_exit(worker_exit::failure);
+  // Logged here rather than by the parent, so it comes before the worker's own lines.
+  error_log()->info("Booting worker with pid: {}", ::getpid());
 
   WorkerSetup setup;
   setup.listen_fd = listen_fd_;

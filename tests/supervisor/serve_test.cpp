@@ -1,0 +1,232 @@
+// `csgi serve --workers N` end to end: the real executable, real sockets, the
+// `hello` app and the test apps of plugins/supervisor_apps.cpp, with small
+// timeouts.
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "csgi_process.hpp"
+#include "harness.hpp"
+
+namespace csgi::servers::testing {
+namespace {
+
+std::string test_app(const std::string& name) {
+  return std::string(CSGI_SUPERVISOR_APPS) + ":" + name;
+}
+
+bool has(const std::vector<pid_t>& pids, pid_t pid) {
+  return std::find(pids.begin(), pids.end(), pid) != pids.end();
+}
+
+// Keeps requesting on fresh connections from `threads` threads until stopped;
+// counts what was answered 200 and what was not.
+class SteadyLoad {
+ public:
+  SteadyLoad(std::uint16_t port, std::string target, int threads) {
+    for (int i = 0; i < threads; ++i)
+      threads_.emplace_back([this, port, target] {
+        while (!stop_) {
+          auto reply = get_once(port, target);
+          (reply && reply->status == 200 ? ok_ : failed_)++;
+        }
+      });
+  }
+  ~SteadyLoad() { stop(); }
+  void stop() {
+    stop_ = true;
+    for (auto& thread : threads_)
+      if (thread.joinable()) thread.join();
+  }
+  int ok() const { return ok_; }
+  int failed() const { return failed_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> ok_{0}, failed_{0};
+  std::vector<std::thread> threads_;
+};
+
+// Waits until `csgi` runs `n` workers that have all booted.
+void wait_booted(CsgiProcess& csgi, std::size_t n) {
+  ASSERT_NE(csgi.port(), 0) << csgi.log();
+  ASSERT_TRUE(csgi.wait_for_log("Application startup complete", n)) << csgi.log();
+  ASSERT_TRUE(eventually([&] { return csgi.workers().size() == n; })) << csgi.log();
+}
+
+TEST(ServeWorkersTest, KilledWorkerIsReplacedWithinOneSecondWhileTheOthersKeepServing) {
+  CsgiProcess csgi({test_app("whoami"), "--workers", "2", "--no-access-log"});
+  wait_booted(csgi, 2);
+  auto port = csgi.port();
+  pid_t victim = csgi.workers()[0];
+
+  // A keep-alive connection served by the other worker.
+  std::unique_ptr<HttpConnection> survivor;
+  ASSERT_TRUE(eventually([&] {
+    auto connection = std::make_unique<HttpConnection>(port);
+    auto reply = connection->get("/");
+    if (!reply || reply->worker == victim) return false;
+    survivor = std::move(connection);
+    return true;
+  })) << "no connection landed on the second worker";
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, failed{0};
+  std::thread client([&] {
+    while (!stop) {
+      auto reply = survivor->get("/");
+      (reply && reply->status == 200 ? answered : failed)++;
+    }
+  });
+  ::usleep(100'000);
+  auto killed_at = std::chrono::steady_clock::now();
+  ::kill(victim, SIGKILL);
+  bool replaced = eventually(
+      [&] {
+        auto now = csgi.workers();
+        return now.size() == 2 && !has(now, victim);
+      },
+      milliseconds(1000));
+  auto took = std::chrono::steady_clock::now() - killed_at;
+  ::usleep(200'000);
+  stop = true;
+  client.join();
+
+  EXPECT_TRUE(replaced) << csgi.log();
+  EXPECT_LT(took, milliseconds(1000));
+  EXPECT_EQ(failed, 0);
+  EXPECT_GT(answered, 10);
+  EXPECT_TRUE(csgi.wait_for_log("Worker (pid:" + std::to_string(victim) + ") was sent SIGKILL!"))
+      << csgi.log();
+  // New connections are served too, by the survivor or the replacement.
+  for (int i = 0; i < 20; ++i) {
+    auto reply = get_once(port, "/");
+    ASSERT_TRUE(reply && reply->status == 200);
+  }
+}
+
+TEST(ServeWorkersTest, TermWhileSixtyOneSecondRequestsAreInFlightAnswersThemAllThenExits) {
+  CsgiProcess csgi({"hello", "--workers", "2", "--no-access-log"});
+  wait_booted(csgi, 2);
+  auto port = csgi.port();
+
+  constexpr int requests = 60;
+  std::atomic<int> sent{0}, answered{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < requests; ++i)
+    clients.emplace_back([&] {
+      HttpConnection connection(port, milliseconds(5000));
+      if (!connection.send_get("/?delay_ms=1000", false)) return;
+      ++sent;
+      auto reply = connection.read_reply();
+      if (reply && reply->status == 200) ++answered;
+    });
+  ASSERT_TRUE(eventually([&] { return sent == requests; }));
+  ::usleep(300'000);  // every request accepted and waiting on its timer
+  auto term_at = std::chrono::steady_clock::now();
+  csgi.signal(SIGTERM);
+  for (auto& client : clients) client.join();
+
+  EXPECT_EQ(answered, requests) << csgi.log();
+  EXPECT_EQ(csgi.wait_exit(), 0) << csgi.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - term_at, milliseconds(2500));
+  EXPECT_EQ(csgi.count_in_log("Stopping parent process"), 1u) << csgi.log();
+}
+
+TEST(ServeWorkersTest, HupUnderSteadyLoadReplacesEveryWorkerWithoutAFailedRequest) {
+  CsgiProcess csgi({"hello", "--workers", "2", "--no-access-log"});
+  wait_booted(csgi, 2);
+  auto old = csgi.workers();
+
+  SteadyLoad load(csgi.port(), "/", 4);
+  ::usleep(200'000);
+  csgi.signal(SIGHUP);
+  ASSERT_TRUE(csgi.wait_for_log(") stopped", 2)) << csgi.log();
+  ::usleep(200'000);
+  load.stop();
+
+  EXPECT_EQ(load.failed(), 0) << csgi.log();
+  EXPECT_GT(load.ok(), 50);
+  auto now = csgi.workers();
+  EXPECT_EQ(now.size(), 2u);
+  for (pid_t pid : old) EXPECT_FALSE(has(now, pid));
+}
+
+TEST(ServeWorkersTest, TtinAndTtouChangeTheWorkerCount) {
+  CsgiProcess csgi({"hello", "--workers", "2", "--no-access-log"});
+  wait_booted(csgi, 2);
+
+  csgi.signal(SIGTTIN);
+  EXPECT_TRUE(eventually([&] { return csgi.workers().size() == 3; })) << csgi.log();
+  csgi.signal(SIGTTOU);
+  EXPECT_TRUE(eventually([&] { return csgi.workers().size() == 2; })) << csgi.log();
+  csgi.signal(SIGTTOU);
+  EXPECT_TRUE(eventually([&] { return csgi.workers().size() == 1; })) << csgi.log();
+  csgi.signal(SIGTTOU);  // never fewer than one
+  ::usleep(200'000);
+  EXPECT_EQ(csgi.workers().size(), 1u);
+  auto reply = get_once(csgi.port(), "/");
+  EXPECT_TRUE(reply && reply->status == 200);
+}
+
+TEST(ServeWorkersTest, WorkerWithABlockedLoopIsReplacedAfterTheHealthcheckTimeout) {
+  CsgiProcess csgi({test_app("whoami"), "--workers", "2", "--no-access-log",
+                    "--timeout-worker-healthcheck", "0.5"});
+  wait_booted(csgi, 2);
+  auto before = csgi.workers();
+
+  HttpConnection blocker(csgi.port());
+  ASSERT_TRUE(blocker.send_get("/block", false));
+  auto sent_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto now = csgi.workers();
+        return now.size() == 2 && (!has(now, before[0]) || !has(now, before[1]));
+      },
+      milliseconds(2000)))
+      << csgi.log();
+  auto took = std::chrono::steady_clock::now() - sent_at;
+  EXPECT_GE(took, milliseconds(400));
+  EXPECT_LT(took, milliseconds(1500));
+  EXPECT_EQ(csgi.count_in_log("WORKER TIMEOUT"), 1u) << csgi.log();
+  EXPECT_FALSE(blocker.read_reply());  // its worker was killed under it
+  auto reply = get_once(csgi.port(), "/");
+  EXPECT_TRUE(reply && reply->status == 200);
+}
+
+TEST(ServeWorkersTest, FailedLifespanStartupStopsTheSupervisorWithTheAppsMessage) {
+  CsgiProcess csgi({test_app("failing_startup"), "--workers", "2", "--lifespan", "on"});
+  EXPECT_EQ(csgi.wait_exit(), 3) << csgi.log();
+  EXPECT_NE(csgi.log().find("the database is unreachable"), std::string::npos) << csgi.log();
+  EXPECT_NE(csgi.log().find("Reason: Worker failed to boot."), std::string::npos) << csgi.log();
+  EXPECT_LE(csgi.count_in_log("Booting worker"), 2u) << csgi.log();  // no fork loop
+}
+
+TEST(ServeWorkersTest, AppThatCannotBeBuiltInAWorkerStopsTheSupervisorWithItsMessage) {
+  CsgiProcess csgi({test_app("unbuildable"), "--workers", "2"});
+  auto code = csgi.wait_exit();
+  ASSERT_TRUE(code) << csgi.log();
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(csgi.log().find("the setting SECRET_KEY is missing"), std::string::npos) << csgi.log();
+  EXPECT_NE(csgi.log().find("Reason: Worker failed to boot."), std::string::npos) << csgi.log();
+}
+
+TEST(ServeWorkersTest, RequestLimitRecyclesWorkersWithoutDroppingARequest) {
+  CsgiProcess csgi({test_app("whoami"), "--workers", "1", "--supervise", "--no-access-log",
+                    "--limit-max-requests", "20"});
+  wait_booted(csgi, 1);
+  std::set<pid_t> served_by;
+  for (int i = 0; i < 100; ++i) {
+    auto reply = get_once(csgi.port(), "/");
+    ASSERT_TRUE(reply && reply->status == 200) << "request " << i << "\n" << csgi.log();
+    served_by.insert(reply->worker);
+  }
+  EXPECT_GE(served_by.size(), 4u) << csgi.log();
+}
+
+}  // namespace
+}  // namespace csgi::servers::testing

@@ -1,0 +1,85 @@
+#include "servers/serve.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "servers/background_server.hpp"
+#include "servers/listener.hpp"
+#include "servers/server.hpp"
+
+namespace csgi::servers {
+namespace {
+
+asgi::App failing_lifespan_app() {
+  return [](asgi::Scope scope, asgi::Receive receive, asgi::Send send) -> asgi::awaitable<void> {
+    co_await receive();
+    co_await send(asgi::LifespanStartupFailed{"cannot reach the database"});
+  };
+}
+
+asgi::App hello_app() {
+  return [](asgi::Scope scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
+    co_await send(asgi::HttpResponseStart{200, {{"content-length", "2"}}});
+    co_await send(asgi::HttpResponseBody{"hi", false});
+  };
+}
+
+Config quiet_config() {
+  Config config;
+  config.port = 0;
+  config.log_level = "critical";
+  return config;
+}
+
+TEST(Serve, FailedLifespanStartupReturns3) {
+  Config config = quiet_config();
+  config.lifespan = LifespanMode::on;
+  EXPECT_EQ(serve(config, Application::from_async("failing", failing_lifespan_app())), 3);
+}
+
+TEST(Serve, AddressInUseReturns1) {
+  Listener taken = Listener::open(quiet_config());
+  Config config = quiet_config();
+  config.port = taken.port();
+  EXPECT_EQ(serve(config, Application::from_async("hello", hello_app())), 1);
+}
+
+TEST(LoopServer, StopBeforeRunEndsRightAfterStartup) {
+  Config config = quiet_config();
+  auto server = make_loop_server(config, Application::from_async("hello", hello_app()),
+                                 Listener::open(config));
+  server->stop();
+  EXPECT_EQ(server->run({}), 0);
+}
+
+TEST(LoopServer, ServesOnAUnixSocket) {
+  Config config = quiet_config();
+  config.uds = "/tmp/csgi-loop-test-" + std::to_string(::getpid()) + ".sock";
+  BackgroundServer server(make_loop_server, config, Application::from_async("hello", hello_app()));
+  ASSERT_TRUE(server.serving());
+
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, config.uds.c_str(), config.uds.size());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  std::string request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buffer[1024];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) response.append(buffer, n);
+  ::close(fd);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
+  EXPECT_EQ(response.substr(response.size() - 2), "hi");
+  server.stop();
+  EXPECT_EQ(server.wait(), 0);
+}
+
+}  // namespace
+}  // namespace csgi::servers

@@ -168,7 +168,7 @@ asio::awaitable<void> LoopServer::accept() {
   asio::steady_timer backoff(io_);
   for (;;) {
     auto [error, socket] = co_await acceptor_->async_accept(asio::as_tuple(use_awaitable));
-    if (context_->stopping || error == asio::error::operation_aborted) co_return;
+    if (error == asio::error::operation_aborted || (error && context_->stopping)) co_return;
     if (error) {
       error_log()->error("accept failed: {}", error.message());
       backoff.expires_after(accept_backoff);
@@ -180,6 +180,9 @@ asio::awaitable<void> LoopServer::accept() {
     asio::co_spawn(io_, connection->run(),
                    asio::bind_cancellation_slot(connection->cancellation_slot(),
                                                 [connection](std::exception_ptr) {}));
+    // A connection accepted as shutdown began is served all the same (its
+    // client is waiting); only then does accepting end.
+    if (context_->stopping) co_return;
   }
 }
 
@@ -197,6 +200,9 @@ asio::awaitable<void> LoopServer::shut_down() {
   context_->stopping = true;
   boost::system::error_code ignored;
   if (acceptor_) acceptor_->close(ignored);
+  // An accept that completed before the close has its handler queued: let it
+  // add its connection before the connections are walked.
+  co_await asio::post(io_, use_awaitable);
   auto snapshot = [this] {
     return std::vector<Connection*>(context_->connections.begin(), context_->connections.end());
   };

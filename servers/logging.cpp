@@ -8,29 +8,33 @@ namespace csgi::servers {
 
 namespace {
 
+void set_pattern(spdlog::logger& logger);
+
 std::shared_ptr<spdlog::logger> make_logger(const char* name) {
   if (auto existing = spdlog::get(name)) return existing;
   auto logger = spdlog::stderr_color_mt(name);
+  set_pattern(*logger);
   return logger;
 }
 
-// uvicorn prints "INFO:     message"; keep that shape.
-class LevelPadFlag : public spdlog::custom_flag_formatter {
+// uvicorn prints "INFO:     message": the level in capitals, a colon, and padding
+// to a fixed column. `%*` in the pattern below is that prefix.
+class LevelPrefixFlag : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    auto level = spdlog::level::to_string_view(msg.level);
-    std::size_t width = level.size() + 1;
-    std::size_t pad = width < 10 ? 10 - width : 1;
-    dest.append(std::string(pad, ' '));
+    static constexpr std::string_view names[] = {"TRACE:    ", "DEBUG:    ", "INFO:     ",
+                                                 "WARNING:  ", "ERROR:    ", "CRITICAL: ", ""};
+    auto name = names[static_cast<int>(msg.level)];
+    dest.append(name.data(), name.data() + name.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<LevelPadFlag>();
+    return std::make_unique<LevelPrefixFlag>();
   }
 };
 
 void set_pattern(spdlog::logger& logger) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<LevelPadFlag>('*').set_pattern("%^%L%$%*%v");
+  formatter->add_flag<LevelPrefixFlag>('*').set_pattern("%^%*%$%v");
   logger.set_formatter(std::move(formatter));
 }
 

@@ -135,9 +135,11 @@ class RequestInput : public wsgi::InputStream {
         if (ended_) return false;
         continue;
       }
+      // The body stopped short: the client is gone. The adapters turn this into
+      // http.disconnect; end_cycle takes it as the normal end of the request.
       if (std::holds_alternative<asgi::HttpDisconnect>(event)) {
         ended_ = true;
-        return false;
+        throw asgi::ClientDisconnected();
       }
       // BodyPending: a queued "100 Continue" goes out first, then read; a body
       // that stalls longer than a request head may is given up on.
@@ -250,17 +252,14 @@ void Driver::run_app(wsgi::Environ& environ) {
       });
 
   wsgi::Body body = context_.app(environ, start_response);
-  // One chunk is held back so that the last one carries more_body = false: a
-  // one-chunk body then goes out with a Content-Length, head and body together.
-  std::optional<std::string> held;
+  // Each chunk goes out before the next is asked for (spec/sync.md: a server
+  // does not delay a chunk), so a streamed response streams. An app that knows
+  // its length says so in Content-Length; otherwise the response is chunked.
   while (std::optional<std::string> chunk = body.next()) {
-    if (chunk->empty()) continue;
-    if (held) send_body(*held, true);
-    held = std::move(chunk);
+    if (!chunk->empty()) send_body(*chunk, true);
   }
   // Without any start_response, end_cycle reports the app's mistake and answers 500.
-  if (pending_start || start_sent)
-    send_body(held ? std::string_view(*held) : std::string_view(), false);
+  if (pending_start || start_sent) send_body({}, false);
   // A failing close() is the app's bug, but the response is already complete.
   try {
     body.close();

@@ -5,9 +5,9 @@
 // HTTP (parsing, framing, keep-alive, pipelining, limits) is protocol/'s, app
 // failures are end_cycle()'s (servers/cycle.hpp). What lives here is I/O and
 // time: the keep-alive and request-head timeouts, the request body as a
-// blocking wsgi::InputStream, the response pulled from the app's Body and
-// written as it comes (one chunk held back, so that a one-chunk body goes out
-// with its Content-Length in one write), and giving an idle keep-alive
+// blocking wsgi::InputStream (which throws asgi::ClientDisconnected when the
+// client goes away mid-body), the response pulled from the app's Body and
+// written chunk by chunk as it comes, and giving an idle keep-alive
 // connection up when the pool has waiting connections or is stopping.
 #pragma once
 

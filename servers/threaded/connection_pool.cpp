@@ -45,20 +45,21 @@ void ConnectionPool::submit(int fd) {
   std::unique_lock lock(mutex_);
   bool over_limit = options_.limit_concurrency &&
                     served_.size() + queue_.size() >= *options_.limit_concurrency;
-  // Idle threads take a queued connection at once, so they add to the room.
-  bool queue_full = queue_.size() >= options_.queue_capacity + idle_threads_;
+  // Threads not serving yet take a queued connection at once: they add to the room.
+  bool queue_full = queue_.size() >= options_.queue_capacity + free_threads_locked();
   if (stopping_ || over_limit || queue_full) {
     lock.unlock();
     reject_and_close(fd);
     return;
   }
   queue_.push_back({fd, Clock::now()});
-  if (idle_threads_ > 0) {
-    work_ready_.notify_one();
-  } else if (running_threads_ < options_.threads) {
+  // Free threads (waiting, or still starting) each take one queued connection;
+  // start another only when they are fewer than the queue.
+  if (free_threads_locked() < queue_.size() && running_threads_ < options_.threads) {
     ++running_threads_;
     threads_.emplace_back([self = shared_from_this()] { self->run_thread(); });
   }
+  if (idle_threads_ > 0) work_ready_.notify_one();
   update_attention_locked();
 }
 
@@ -84,7 +85,7 @@ std::optional<Clock::time_point> ConnectionPool::expire_waiting() {
 bool ConnectionPool::yield_idle_connection() {
   std::lock_guard lock(mutex_);
   if (stopping_) return true;
-  if (queue_.size() <= claims_) return false;
+  if (queue_.size() <= claims_ + free_threads_locked()) return false;
   ++claims_;
   update_attention_locked();
   return true;
@@ -157,6 +158,7 @@ void ConnectionPool::run_thread() {
     int fd = take_locked(lock);
     if (fd < 0) break;
     served_.insert(fd);
+    update_attention_locked();
     lock.unlock();
     try {
       serve_(fd, *this);
@@ -167,6 +169,7 @@ void ConnectionPool::run_thread() {
     }
     lock.lock();
     served_.erase(fd);
+    update_attention_locked();
     ::close(fd);
   }
   --running_threads_;
@@ -179,7 +182,6 @@ int ConnectionPool::take_locked(std::unique_lock<std::mutex>& lock) {
       int fd = queue_.front().fd;
       queue_.pop_front();
       if (claims_ > 0) --claims_;
-      update_attention_locked();
       return fd;
     }
     if (stopping_) return -1;
@@ -189,8 +191,15 @@ int ConnectionPool::take_locked(std::unique_lock<std::mutex>& lock) {
   }
 }
 
+std::size_t ConnectionPool::free_threads_locked() const {
+  return running_threads_ - served_.size();
+}
+
 void ConnectionPool::update_attention_locked() {
-  bool wanted = stopping_ || queue_.size() > claims_;
+  // Only connections that no free thread will take need an idle one to yield;
+  // a thread that is just starting would otherwise make keep-alive clients lose
+  // their connections for nothing.
+  bool wanted = stopping_ || queue_.size() > claims_ + free_threads_locked();
   if (wanted == attention_on_) return;
   std::uint64_t value = 1;
   // eventfd is level-triggered: readable while its counter is non-zero.

@@ -98,6 +98,8 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   ConnectionPool(PoolOptions options, Serve serve, Reject reject);
   void run_thread();
   int take_locked(std::unique_lock<std::mutex>& lock);
+  // Threads started and not serving a connection (waiting, or starting up).
+  std::size_t free_threads_locked() const;
   void update_attention_locked();
   void reject_and_close(int fd);
 

@@ -3,6 +3,7 @@
 // A new server joins by adding one line to server_kinds().
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "servers/background_server.hpp"
 #include "servers/server.hpp"
+#include "servers/threaded/threaded_server.hpp"
 #include "tests/conformance/raw_client.hpp"
 #include "tests/conformance/test_apps.hpp"
 
@@ -30,6 +32,14 @@ struct ServerKind {
 std::vector<ServerKind> server_kinds() {
   return {
       {"loop", servers::make_loop_server},
+      // Scenarios hold several connections at once; with one thread per
+      // connection the threaded server needs a few threads for them.
+      {"threaded",
+       [](const Config& config, const Application& app, servers::Listener listener) {
+         Config threaded = config;
+         threaded.threads = std::max<std::size_t>(config.threads, 4);
+         return servers::make_threaded_server(threaded, app, std::move(listener));
+       }},
   };
 }
 

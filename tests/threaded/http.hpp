@@ -69,10 +69,8 @@ class TestClient {
     if (auto at = lower(response.head).find("\ncontent-length:"); at != std::string::npos)
       length = std::stoul(response.head.substr(at + 16));
     if (lower(response.head).find("transfer-encoding: chunked") != std::string::npos) {
-      // Kept raw (sizes included): enough to see what was sent.
-      while (buffer_.find("0\r\n\r\n") == std::string::npos && fill(deadline)) {
-      }
-      length = buffer_.size();
+      response.body = read_chunked(deadline);
+      return response;
     } else if (length == std::string::npos) {
       while (fill(deadline)) {
       }
@@ -84,6 +82,33 @@ class TestClient {
     response.body = buffer_.substr(0, take);
     buffer_.erase(0, take);
     return response;
+  }
+
+  // True when `marker` arrived within `timeout` (kept in the buffer).
+  bool received(std::string_view marker, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (buffer_.find(marker) == std::string::npos) {
+      if (!fill(deadline)) return false;
+    }
+    return true;
+  }
+
+  // The decoded body of a chunked response (no trailers expected).
+  std::string read_chunked(std::chrono::steady_clock::time_point deadline) {
+    std::string body;
+    for (;;) {
+      std::size_t line_end;
+      while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
+        if (!fill(deadline)) return body;
+      }
+      std::size_t size = std::stoul(buffer_.substr(0, line_end), nullptr, 16);
+      while (buffer_.size() < line_end + 2 + size + 2) {
+        if (!fill(deadline)) return body;
+      }
+      body += buffer_.substr(line_end + 2, size);
+      buffer_.erase(0, line_end + 2 + size + 2);
+      if (size == 0) return body;
+    }
   }
 
   // True when the server closed the connection within `timeout`.

@@ -190,7 +190,26 @@ TEST_F(ThreadedServerTest, StreamedBodyIsChunked) {
   Response response = client.read_response();
   EXPECT_EQ(response.status, 200);
   EXPECT_NE(response.head.find("chunked"), std::string::npos);
-  EXPECT_EQ(response.body, "1\r\na\r\n1\r\nb\r\n1\r\nc\r\n0\r\n\r\n");
+  EXPECT_EQ(response.body, "abc");
+}
+
+TEST_F(ThreadedServerTest, StreamedChunkIsSentBeforeTheNextIsProduced) {
+  auto slow = Application::from_sync("slow-stream", [](wsgi::Environ&, wsgi::StartResponse& sr) {
+    sr(200, {});
+    auto step = std::make_shared<int>(0);
+    return wsgi::Body::generate([step]() -> std::optional<std::string> {
+      switch ((*step)++) {
+        case 0: return "first";
+        case 1: std::this_thread::sleep_for(400ms); return "second";
+        default: return std::nullopt;
+      }
+    });
+  });
+  BackgroundServer server(threaded_server_factory(), test_config(1), slow);
+  TestClient client(server.port());
+  client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_TRUE(client.received("first", 300ms));
+  EXPECT_EQ(client.read_response().body, "firstsecond");
 }
 
 // ---- async apps: a fresh loop per request -----------------------------------

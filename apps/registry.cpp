@@ -5,6 +5,7 @@
 #include <array>
 
 #include "apps/builtin.hpp"
+#include "apps/mysite.hpp"
 
 namespace csgi::apps {
 namespace {
@@ -21,12 +22,23 @@ constexpr std::array apps{
                "answers the request's scope (method, path, headers, client...) and body length "
                "as JSON",
                echo_app},
+    BuiltinApp{"mysite", Interface::mixed,
+               "the article's site: sync /api/ (sleeps 1 s), async /api/aggregated/ calling it "
+               "10 times at once, sync /api/aggregated/sync/",
+               mysite_app},
+    BuiltinApp{"mysite-async", Interface::mixed,
+               "the article's fix: mysite with an async /api/ (awaits 1 s)", mysite_async_app},
 };
 
 }  // namespace
 
 std::string_view to_string(Interface interface) {
-  return interface == Interface::sync ? "sync" : "async";
+  switch (interface) {
+    case Interface::sync: return "sync";
+    case Interface::async: return "async";
+    case Interface::mixed: return "mixed";
+  }
+  return "";
 }
 
 std::span<const BuiltinApp> builtin_apps() { return apps; }

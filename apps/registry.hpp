@@ -9,7 +9,8 @@
 namespace csgi::apps {
 
 // The interface an app is written against (the server adapts the other one).
-enum class Interface { sync, async };
+// The interface an app speaks natively; mixed apps route to views of both kinds.
+enum class Interface { sync, async, mixed };
 
 std::string_view to_string(Interface interface);
 

@@ -1,0 +1,220 @@
+#include "apps/mysite.hpp"
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "apps/builtin.hpp"
+#include "client/async_client.hpp"
+#include "client/client.hpp"
+#include "client/gather.hpp"
+#include "gateway/router.hpp"
+
+namespace csgi::apps {
+namespace {
+
+namespace json = boost::json;
+using clock_type = std::chrono::steady_clock;
+using web::Request;
+using web::Response;
+
+constexpr std::chrono::milliseconds default_api_delay{1000};
+
+// What the aggregated views need from their query string.
+struct Fanout {
+  int calls = 10;
+  std::string delay_query;  // "&delay_ms=N" passed on to each call, or empty
+  std::chrono::milliseconds read_timeout{5000};
+  std::string api_path = "/api/";
+};
+
+int query_int(const Request& request, std::string_view name, int fallback, int low, int high) {
+  auto value = request.query(name);
+  if (!value) return fallback;
+  try {
+    int parsed = std::stoi(*value);
+    return parsed < low || parsed > high ? fallback : parsed;
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+Fanout fanout_from(const Request& request) {
+  Fanout fanout;
+  fanout.calls = query_int(request, "n", 10, 1, 100);
+  if (auto delay = request.query("delay_ms")) fanout.delay_query = "&delay_ms=" + *delay;
+  fanout.read_timeout = std::chrono::milliseconds(query_int(request, "timeout_ms", 5000, 1, 600000));
+  if (request.query("target") == "async") fanout.api_path = "/api/async/";
+  return fanout;
+}
+
+// The URL of call `task_id`, on the server that received `request`.
+std::string api_url(const Request& request, const Fanout& fanout, int task_id) {
+  std::string host(request.header("host").value_or("127.0.0.1:8000"));
+  return "http://" + host + fanout.api_path + "?task_id=" + std::to_string(task_id) +
+         fanout.delay_query;
+}
+
+json::object api_payload(const Request& request, std::string_view message) {
+  json::object payload{{"message", message}};
+  if (auto task_id = request.query("task_id")) payload["task_id"] = *task_id;
+  return payload;
+}
+
+std::chrono::milliseconds api_delay(const Request& request) {
+  return delay_from_query(request.query_string).value_or(default_api_delay);
+}
+
+// ---- /api/ -------------------------------------------------------------
+
+Response api(Request request) {
+  std::this_thread::sleep_for(api_delay(request));
+  return web::json_response(api_payload(request, "Hello World!"));
+}
+
+asgi::awaitable<Response> api_async(Request request) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, api_delay(request));
+  co_await timer.async_wait(boost::asio::use_awaitable);
+  co_return web::json_response(api_payload(request, "Hello Async World!"));
+}
+
+// ---- the aggregated views ----------------------------------------------
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+double round_ms(double seconds) { return static_cast<double>(static_cast<long>(seconds * 1e4)) / 10; }
+
+// One call's outcome, as the aggregated views report it.
+struct Call {
+  int task_id = 0;
+  double started = 0;   // seconds after the view started
+  double finished = 0;
+  int status = 0;
+  json::value response;
+  std::string error;    // "ReadTimeout: ..." when the call failed
+};
+
+json::object describe(const Call& call) {
+  json::object out{{"task_id", call.task_id},
+                   {"started_ms", round_ms(call.started)},
+                   {"finished_ms", round_ms(call.finished)},
+                   {"elapsed_ms", round_ms(call.finished - call.started)}};
+  if (call.error.empty()) out["status"] = call.status;
+  else out["error"] = call.error;
+  return out;
+}
+
+Call begin_call(int task_id, clock_type::time_point start) {
+  Call call;
+  call.task_id = task_id;
+  call.started = seconds_since(start);
+  return call;
+}
+
+void record(Call& call, const client::Response& response) {
+  call.status = response.status;
+  call.response = response.json();
+}
+
+asgi::awaitable<Call> timed_async_call(client::AsyncClient& client, std::string url, int task_id,
+                                       clock_type::time_point start) {
+  Call call = begin_call(task_id, start);
+  try {
+    record(call, co_await client.get(std::move(url)));
+  } catch (const std::exception& e) {
+    call.error = e.what();
+  }
+  call.finished = seconds_since(start);
+  co_return call;
+}
+
+Call timed_call(client::Client& client, std::string url, int task_id, clock_type::time_point start) {
+  Call call = begin_call(task_id, start);
+  try {
+    record(call, client.get(std::move(url)));
+  } catch (const std::exception& e) {
+    call.error = e.what();
+  }
+  call.finished = seconds_since(start);
+  return call;
+}
+
+// The aggregated views' answer: the responses, a timing line per call, and,
+// when calls failed, why (the explanation the article leaves to the reader).
+Response aggregate(std::vector<Call> calls, double elapsed, std::string_view message,
+                   std::string_view responses_key, std::string_view how) {
+  json::array responses, timings;
+  int failed = 0;
+  for (const Call& call : calls) {
+    if (call.error.empty()) responses.push_back(call.response);
+    else ++failed;
+    timings.push_back(describe(call));
+  }
+  char debug[96];
+  std::snprintf(debug, sizeof debug, "fetch executed in %.2f seconds.", elapsed);
+  json::object result{{"message", message},
+                      {responses_key, std::move(responses)},
+                      {"debug_message", debug},
+                      {"calls", std::move(timings)},
+                      {"how", how}};
+  if (failed == 0) return web::json_response(result);
+  result["error"] = std::to_string(failed) + " of " + std::to_string(calls.size()) +
+                    " calls failed; see calls[].error and their finished_ms";
+  return web::json_response(result, 504);
+}
+
+client::ClientOptions client_options(const Fanout& fanout, std::size_t connections) {
+  client::ClientOptions options;
+  options.timeouts.read = fanout.read_timeout;
+  options.limits.max_connections = connections;
+  return options;
+}
+
+asgi::awaitable<Response> api_aggregated(Request request) {
+  Fanout fanout = fanout_from(request);
+  auto start = clock_type::now();
+  client::AsyncClient client(co_await boost::asio::this_coro::executor,
+                             client_options(fanout, static_cast<std::size_t>(fanout.calls)));
+  std::vector<asgi::awaitable<Call>> pending;
+  for (int i = 0; i < fanout.calls; ++i)
+    pending.push_back(timed_async_call(client, api_url(request, fanout, i), i, start));
+  std::vector<Call> calls = co_await client::gather(std::move(pending));
+  co_return aggregate(std::move(calls), seconds_since(start), "Hello Async World!", "responses",
+                      "async view: all calls started at once (gather) on the event loop");
+}
+
+Response api_aggregated_sync(Request request) {
+  Fanout fanout = fanout_from(request);
+  auto start = clock_type::now();
+  client::Client client(client_options(fanout, 1));
+  std::vector<Call> calls;
+  for (int i = 0; i < fanout.calls; ++i)
+    calls.push_back(timed_call(client, api_url(request, fanout, i), i, start));
+  return aggregate(std::move(calls), seconds_since(start), "Hello Sync World!",
+                   "aggregated_responses", "sync view: one call after another on its thread");
+}
+
+Application make_site(std::string name, bool async_api) {
+  web::Router router;
+  if (async_api) router.path("api/", web::AsyncView(api_async));
+  else router.path("api/", web::SyncView(api));
+  router.path("api/async/", web::AsyncView(api_async))
+      .path("api/aggregated/", web::AsyncView(api_aggregated))
+      .path("api/aggregated/sync/", web::SyncView(api_aggregated_sync));
+  return router.application(std::move(name));
+}
+
+}  // namespace
+
+Application mysite_app() { return make_site("mysite", false); }
+Application mysite_async_app() { return make_site("mysite-async", true); }
+
+}  // namespace csgi::apps

@@ -1,0 +1,98 @@
+// The article's scenario, scaled down (100 ms views instead of 1 s, a 250 ms
+// read timeout instead of 5 s): an async view that calls a view of its own
+// server ten times at once, on each server kind (DESIGN.md, "The article's
+// scenario"). The multi-worker row runs in bench/article.sh, which forks.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "apps/mysite.hpp"
+#include "client/client.hpp"
+#include "servers/background_server.hpp"
+#include "servers/server.hpp"
+
+namespace csgi {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+constexpr int calls = 6;
+constexpr int delay_ms = 100;
+
+struct Outcome {
+  int status = 0;
+  int succeeded = 0;
+  int timed_out = 0;
+  double seconds = 0;  // the view's own measurement of its calls
+  std::vector<double> finished_ms;
+};
+
+Outcome aggregate(servers::ServerKind kind, const Application& app, std::string_view view,
+                  int timeout_ms) {
+  servers::Config config;
+  config.port = 0;
+  config.server = kind;
+  config.threads = kind == servers::ServerKind::threaded ? 16 : 1;
+  config.access_log = false;
+  servers::BackgroundServer server(servers::server_factory(kind), config, app);
+  client::Client client;
+  std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + std::string(view) +
+                    "?n=" + std::to_string(calls) + "&delay_ms=" + std::to_string(delay_ms) +
+                    "&timeout_ms=" + std::to_string(timeout_ms);
+  client::RequestOptions options;
+  options.timeouts = client::Timeouts::all(10s);
+  client::Response response = client.get(url, options);
+  Outcome outcome;
+  outcome.status = response.status;
+  json::object body = response.json().as_object();
+  std::string debug(body.at("debug_message").as_string());
+  outcome.seconds = std::stod(debug.substr(debug.find("in ") + 3));
+  for (const json::value& call : body.at("calls").as_array()) {
+    const json::object& c = call.as_object();
+    if (c.contains("status")) {
+      ++outcome.succeeded;
+      outcome.finished_ms.push_back(c.at("finished_ms").to_number<double>());
+    } else if (std::string(c.at("error").as_string()).starts_with("ReadTimeout")) {
+      ++outcome.timed_out;
+    }
+  }
+  return outcome;
+}
+
+TEST(Article, SingleLoopWorkerSerialisesSyncCallsUntilTheClientTimesOut) {
+  Outcome outcome = aggregate(servers::ServerKind::loop, apps::mysite_app(), "/api/aggregated/", 250);
+  EXPECT_EQ(outcome.status, 504);
+  EXPECT_GE(outcome.timed_out, 1);
+  EXPECT_EQ(outcome.succeeded + outcome.timed_out, calls);
+  // The calls that did finish finished one delay apart: one sync thread.
+  for (std::size_t i = 1; i < outcome.finished_ms.size(); ++i)
+    EXPECT_GE(outcome.finished_ms[i] - outcome.finished_ms[i - 1], delay_ms * 0.8);
+}
+
+TEST(Article, AsyncApiViewAnswersAllCallsAtOnceOnOneLoop) {
+  Outcome outcome =
+      aggregate(servers::ServerKind::loop, apps::mysite_async_app(), "/api/aggregated/", 2000);
+  EXPECT_EQ(outcome.status, 200);
+  EXPECT_EQ(outcome.succeeded, calls);
+  EXPECT_LT(outcome.seconds, 3 * delay_ms / 1000.0);
+}
+
+TEST(Article, ThreadedServerRunsTheAsyncViewInItsOwnLoopAndTheCallsInParallel) {
+  Outcome outcome =
+      aggregate(servers::ServerKind::threaded, apps::mysite_app(), "/api/aggregated/", 2000);
+  EXPECT_EQ(outcome.status, 200);
+  EXPECT_EQ(outcome.succeeded, calls);
+  EXPECT_LT(outcome.seconds, 3 * delay_ms / 1000.0);
+}
+
+TEST(Article, SyncAggregatedViewTakesTheSumOfItsCalls) {
+  Outcome outcome =
+      aggregate(servers::ServerKind::threaded, apps::mysite_app(), "/api/aggregated/sync/", 2000);
+  EXPECT_EQ(outcome.status, 200);
+  EXPECT_EQ(outcome.succeeded, calls);
+  EXPECT_GE(outcome.seconds, calls * delay_ms / 1000.0 * 0.95);
+}
+
+}  // namespace
+}  // namespace csgi

@@ -125,9 +125,15 @@ void Supervisor::handle_term() {
     stop_all();
     return;
   }
-  // A second TERM or INT: the operator does not want to wait.
-  for (auto& worker : workers_)
-    if (!worker.killed) kill_worker(worker, "stop forced by a second signal");
+  // A second TERM or INT: the operator does not want to wait. A second
+  // SIGTERM is each server's forced stop (it cancels what is in flight and
+  // still runs lifespan shutdown); SIGKILL follows after kill_grace.
+  auto now = Clock::now();
+  for (auto& worker : workers_) {
+    if (worker.killed) continue;
+    ::kill(worker.pid, SIGTERM);
+    worker.kill_at = std::min(worker.kill_at, now + options_.kill_grace);
+  }
 }
 
 // INT is a graceful stop too (uvicorn's Ctrl+C), and a second one forces it.
@@ -253,6 +259,10 @@ void Supervisor::run_worker(int heartbeat_fd, std::size_t age,
   // Signals meant for the supervisor must not reach a worker's handlers: HUP,
   // TTIN and TTOU sent to the whole process group are ignored here.
   signals_->detach_in_child({SIGHUP, SIGTTIN, SIGTTOU});
+  // A process group of its own: Ctrl+C in a terminal signals the foreground
+  // group, and a worker that got SIGINT from the terminal and SIGTERM from
+  // the supervisor would take the second signal as "force the stop".
+  ::setpgid(0, 0);
   for (const auto& worker : workers_)
     if (worker.heartbeat_fd >= 0) ::close(worker.heartbeat_fd);
   // A worker whose supervisor dies (even by SIGKILL) stops gracefully rather

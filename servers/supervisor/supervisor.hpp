@@ -16,7 +16,10 @@
 //    `timeout_worker_healthcheck`;
 //  - TERM, INT: graceful stop. Every worker gets SIGTERM and
 //    `timeout_graceful_shutdown` (plus `kill_grace` for its own cancellation)
-//    before SIGKILL; a second TERM or INT kills at once;
+//    before SIGKILL; a second TERM or INT sends a second SIGTERM (a server's
+//    forced stop) and SIGKILL after `kill_grace`. Workers run in their own
+//    process group, so a terminal's Ctrl+C reaches the supervisor only, and
+//    the supervisor alone decides what each worker is sent;
 //  - HUP: rolling restart. A new worker is started for each running one, and
 //    each old worker is stopped only once its successor has booted, so capacity
 //    never dips. (Workers are forked from the parent, so they run the code the

@@ -33,6 +33,7 @@ CsgiProcess::CsgiProcess(std::vector<std::string> serve_args) {
   if (::pipe2(log_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
   pid_ = ::fork();
   if (pid_ == 0) {
+    ::setpgid(0, 0);
     ::dup2(log_pipe[1], STDERR_FILENO);
     ::dup2(log_pipe[1], STDOUT_FILENO);
     ::execv(argv[0], argv.data());
@@ -101,6 +102,8 @@ std::uint16_t CsgiProcess::port(milliseconds timeout) {
 }
 
 void CsgiProcess::signal(int signal_number) const { ::kill(pid_, signal_number); }
+
+void CsgiProcess::signal_group(int signal_number) const { ::kill(-pid_, signal_number); }
 
 std::vector<pid_t> CsgiProcess::workers() const { return children_of(pid_); }
 

@@ -31,6 +31,9 @@ class CsgiProcess {
   // within `timeout`.
   std::uint16_t port(milliseconds timeout = milliseconds(3000));
   void signal(int signal_number) const;
+  // To its whole process group, as a terminal's Ctrl+C does (csgi runs in a
+  // group of its own, not the test's).
+  void signal_group(int signal_number) const;
   std::vector<pid_t> workers() const;
   // Waits until the log holds `count` lines containing `text`.
   bool wait_for_log(const std::string& text, std::size_t count = 1,

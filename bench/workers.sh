@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The multi-worker server against nginx, in one run.
+#
+#   bench/workers.sh            ROUNDS=3 DURATION=5 WORKERS=2 by default
+#
+# csgi `hello` with `--workers 2` (the supervisor and two loop-server workers on
+# one shared socket) and nginx with `worker_processes 2` answering the same JSON
+# with `return 200`. As in the other benchmarks, every server process is pinned
+# to CPU 0 and wrk to CPU 1: both servers' two workers share one core, so the
+# figure compares the per-request cost of the two designs, not how either
+# scales across cores (the machine has two, and wrk needs one). Rounds are
+# interleaved; medians and the csgi/nginx ratios are reported, for keep-alive
+# at -c64 and -c256 and for a new connection per request.
+source "$(dirname "$0")/lib.sh"
+install_peers
+ulimit -n "$(ulimit -Hn)"
+
+WORKERS=${WORKERS:-2}
+CSGI_PORT=8111 NGINX_PORT=8112
+start_csgi $CSGI_PORT hello --workers "$WORKERS"
+start_nginx $NGINX_PORT "$WORKERS"
+
+declare -A PORT=([csgi]=$CSGI_PORT [nginx]=$NGINX_PORT)
+SERVERS=(nginx csgi)
+declare -A MODE_FLAGS=([c64]="-c64" [c256]="-c256" [c64-close]="-c64 close")
+MODES=(c64 c256 c64-close)
+declare -A RPS P50 P99
+
+echo "workers=$WORKERS rounds=$ROUNDS duration=${DURATION}s server cpu=$SERVER_CPU wrk cpu=$LOAD_CPU"
+for round in $(seq 1 "$ROUNDS"); do
+  for mode in "${MODES[@]}"; do
+    for server in "${SERVERS[@]}"; do
+      read -r -a flags <<<"${MODE_FLAGS[$mode]}"
+      conns=${flags[0]#-c}
+      extra=()
+      if ((${#flags[@]} > 1)); then extra=(-H "Connection: close"); fi
+      read -r rps p50 p99 errors < <(run_wrk "${PORT[$server]}" "$conns" / "${extra[@]}")
+      printf 'round %d %-10s %-6s rps=%10.0f p50=%8.3fms p99=%8.3fms errors=%s\n' \
+        "$round" "$mode" "$server" "$rps" "$p50" "$p99" "$errors"
+      RPS[$mode,$server]+="$rps "
+      P50[$mode,$server]+="$p50 "
+      P99[$mode,$server]+="$p99 "
+    done
+  done
+done
+stop_all
+
+echo
+echo "medians of $ROUNDS rounds, $WORKERS workers each"
+printf '%-10s %-6s %12s %10s %10s %10s %10s\n' mode server rps p50_ms p99_ms rps/nginx p99/nginx
+for mode in "${MODES[@]}"; do
+  n_rps=$(median ${RPS[$mode,nginx]}) n_p99=$(median ${P99[$mode,nginx]})
+  for server in "${SERVERS[@]}"; do
+    rps=$(median ${RPS[$mode,$server]}) p50=$(median ${P50[$mode,$server]})
+    p99=$(median ${P99[$mode,$server]})
+    printf '%-10s %-6s %12.0f %10.3f %10.3f %10s %10s\n' "$mode" "$server" "$rps" "$p50" "$p99" \
+      "$(ratio "$rps" "$n_rps")" "$(ratio "$p99" "$n_p99")"
+  done
+done

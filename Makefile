@@ -3,6 +3,7 @@
 #   make build   configure and build into build/ (optimised, with debug info)
 #   make check   build, then run the whole test suite through ctest
 #   make demo    build, then serve the article's app on 127.0.0.1:8000
+#   make article build, then reproduce the article's deadlock on every server set-up
 # SANITIZE=address,undefined builds into build-sanitize/ with ASan+UBSan.
 
 PACKAGES := clang-19 lld-19 libclang-rt-19-dev cmake ninja-build ccache make \
@@ -20,7 +21,7 @@ PRESET_FLAGS := -DCMAKE_BUILD_TYPE=Debug -DCSGI_SANITIZE=$(SANITIZE)
 endif
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build check demo clean
+.PHONY: deps configure build check demo article clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do \
@@ -45,6 +46,10 @@ check: build
 
 demo: build
 	./$(BUILD_DIR)/bin/csgi serve mysite --host 127.0.0.1 --port 8000
+
+# The article's deadlock and its fixes, measured on every server set-up.
+article: build
+	bash bench/article.sh
 
 clean:
 	rm -rf build build-sanitize

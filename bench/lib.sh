@@ -136,3 +136,44 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 
 # rss_kib PID: resident set size of a process (and its children for nginx-like trees).
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# measure_rounds: $ROUNDS interleaved rounds of every mode in MODES against
+# every server in SERVERS (arrays the caller sets, with PORT[server] and
+# MODE_FLAGS[mode] = "-cN" or "-cN close"). Prints a line per run and appends
+# the figures to the caller's associative arrays RPS, P50 and P99 ("mode,server").
+measure_rounds() {
+  local round mode server conns rps p50 p99 errors
+  local -a flags extra
+  for round in $(seq 1 "$ROUNDS"); do
+    for mode in "${MODES[@]}"; do
+      for server in "${SERVERS[@]}"; do
+        read -r -a flags <<<"${MODE_FLAGS[$mode]}"
+        conns=${flags[0]#-c}
+        extra=()
+        if ((${#flags[@]} > 1)); then extra=(-H "Connection: close"); fi
+        read -r rps p50 p99 errors < <(run_wrk "${PORT[$server]}" "$conns" / "${extra[@]}")
+        printf 'round %d %-10s %-10s rps=%10.0f p50=%8.3fms p99=%8.3fms errors=%s\n' \
+          "$round" "$mode" "$server" "$rps" "$p50" "$p99" "$errors"
+        RPS[$mode,$server]+="$rps "
+        P50[$mode,$server]+="$p50 "
+        P99[$mode,$server]+="$p99 "
+      done
+    done
+  done
+}
+
+# print_medians PEER: the medians of measure_rounds, with each server's rps and
+# p99 as ratios to PEER's.
+print_medians() {
+  local peer=$1 mode server peer_rps peer_p99 rps p50 p99
+  printf '%-10s %-10s %12s %10s %10s %10s %10s\n' mode server rps p50_ms p99_ms "rps/$peer" "p99/$peer"
+  for mode in "${MODES[@]}"; do
+    peer_rps=$(median ${RPS[$mode,$peer]}) peer_p99=$(median ${P99[$mode,$peer]})
+    for server in "${SERVERS[@]}"; do
+      rps=$(median ${RPS[$mode,$server]}) p50=$(median ${P50[$mode,$server]})
+      p99=$(median ${P99[$mode,$server]})
+      printf '%-10s %-10s %12.0f %10.3f %10.3f %10s %10s\n' "$mode" "$server" "$rps" "$p50" "$p99" \
+        "$(ratio "$rps" "$peer_rps")" "$(ratio "$p99" "$peer_p99")"
+    done
+  done
+}

@@ -27,33 +27,9 @@ MODES=(c64 c256 c64-close)
 declare -A RPS P50 P99
 
 echo "workers=$WORKERS rounds=$ROUNDS duration=${DURATION}s server cpu=$SERVER_CPU wrk cpu=$LOAD_CPU"
-for round in $(seq 1 "$ROUNDS"); do
-  for mode in "${MODES[@]}"; do
-    for server in "${SERVERS[@]}"; do
-      read -r -a flags <<<"${MODE_FLAGS[$mode]}"
-      conns=${flags[0]#-c}
-      extra=()
-      if ((${#flags[@]} > 1)); then extra=(-H "Connection: close"); fi
-      read -r rps p50 p99 errors < <(run_wrk "${PORT[$server]}" "$conns" / "${extra[@]}")
-      printf 'round %d %-10s %-6s rps=%10.0f p50=%8.3fms p99=%8.3fms errors=%s\n' \
-        "$round" "$mode" "$server" "$rps" "$p50" "$p99" "$errors"
-      RPS[$mode,$server]+="$rps "
-      P50[$mode,$server]+="$p50 "
-      P99[$mode,$server]+="$p99 "
-    done
-  done
-done
+measure_rounds
 stop_all
 
 echo
 echo "medians of $ROUNDS rounds, $WORKERS workers each"
-printf '%-10s %-6s %12s %10s %10s %10s %10s\n' mode server rps p50_ms p99_ms rps/nginx p99/nginx
-for mode in "${MODES[@]}"; do
-  n_rps=$(median ${RPS[$mode,nginx]}) n_p99=$(median ${P99[$mode,nginx]})
-  for server in "${SERVERS[@]}"; do
-    rps=$(median ${RPS[$mode,$server]}) p50=$(median ${P50[$mode,$server]})
-    p99=$(median ${P99[$mode,$server]})
-    printf '%-10s %-6s %12.0f %10.3f %10.3f %10s %10s\n' "$mode" "$server" "$rps" "$p50" "$p99" \
-      "$(ratio "$rps" "$n_rps")" "$(ratio "$p99" "$n_p99")"
-  done
-done
+print_medians nginx

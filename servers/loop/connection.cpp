@@ -105,7 +105,8 @@ void Connection::cancel() {
 asio::awaitable<void> Connection::serve() {
   const auto& config = context_->config;
   // A new connection must deliver its first head within the head timeout;
-  // between requests the keep-alive timeout applies until a byte arrives.
+  // between requests the keep-alive timeout applies until a byte arrives,
+  // then the head timeout again (a client that trickles its head is cut off).
   auto deadline = Clock::now() + config.timeout_request_head;
   bool between_requests = false;
   for (;;) {
@@ -113,15 +114,15 @@ asio::awaitable<void> Connection::serve() {
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
       fresh_ = false;
       if (!co_await serve_request(std::move(started->scope))) co_return;
-      request_bytes_ = 0;
       between_requests = true;
       deadline = Clock::now() + config.timeout_keep_alive;
     } else if (std::holds_alternative<protocol::NeedData>(event)) {
-      if (between_requests && request_bytes_ > 0) {
+      bool head_started = conn_.head_in_progress();
+      if (between_requests && head_started) {
         between_requests = false;
         deadline = Clock::now() + config.timeout_request_head;
       }
-      idle_ = request_bytes_ == 0;
+      idle_ = !head_started;
       if (idle_ && !fresh_ && context_->stopping) co_return;
       bool readable = co_await wait_for_input(deadline);
       idle_ = false;
@@ -169,7 +170,6 @@ bool Connection::read_available() {
     return false;
   }
   conn_.commit_input(n);
-  request_bytes_ += n;
   return true;
 }
 

@@ -79,7 +79,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::cancellation_signal cancel_;
   AsyncEvent input_arrived_;    // the reader fed bytes or EOF (wakes receive())
   AsyncEvent body_taken_;       // receive() took body (wakes a paused reader)
-  std::size_t request_bytes_ = 0;  // bytes read since the last request started
   bool idle_ = false;              // waiting for the first byte of a request
   // No request started yet. Shutdown serves such a connection instead of
   // closing it: the client connected to send one, and may already have (a

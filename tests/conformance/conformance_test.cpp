@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -42,6 +43,9 @@ std::vector<ServerKind> server_kinds() {
        }},
   };
 }
+
+// Failure messages name the server instead of dumping its bytes.
+void PrintTo(const ServerKind& kind, std::ostream* out) { *out << kind.name; }
 
 using Param = std::tuple<ServerKind, AppKind>;
 

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <memory>
+#include <ostream>
 
 #include "gateway/app.hpp"
 
@@ -31,6 +32,10 @@ struct Probe {
 };
 
 enum class AppKind { async, sync };
+
+inline void PrintTo(AppKind kind, std::ostream* out) {
+  *out << (kind == AppKind::async ? "async app" : "sync app");
+}
 
 // The app of `kind`, with the lifespan layer, reporting to `probe`.
 Application conformance_app(AppKind kind, std::shared_ptr<Probe> probe);

@@ -145,9 +145,11 @@ TEST(Registry, ListsEachBuiltinAppOnceWithItsInterface) {
     EXPECT_FALSE(app.description.empty()) << app.name;
     EXPECT_EQ(app.make().name, app.name);
   }
-  EXPECT_EQ(names, (std::vector<std::string_view>{"hello", "hello-sync", "echo"}));
+  EXPECT_EQ(names, (std::vector<std::string_view>{"hello", "hello-sync", "echo", "mysite",
+                                                  "mysite-async"}));
   EXPECT_EQ(find_builtin_app("hello")->interface, Interface::async);
   EXPECT_EQ(find_builtin_app("hello-sync")->interface, Interface::sync);
+  EXPECT_EQ(find_builtin_app("mysite")->interface, Interface::mixed);
   EXPECT_EQ(find_builtin_app("nope"), nullptr);
 }
 

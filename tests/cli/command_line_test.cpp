@@ -139,9 +139,10 @@ TEST(CommandLine, AppsListsEachBuiltinAppWithItsInterface) {
   Invocation run;
   run({"apps"});
   EXPECT_EQ(run.exit_code, 0);
-  EXPECT_THAT(run.out, HasSubstr("hello       async  "));
-  EXPECT_THAT(run.out, HasSubstr("hello-sync  sync   "));
-  EXPECT_THAT(run.out, HasSubstr("echo        async  "));
+  EXPECT_THAT(run.out, HasSubstr("hello         async  "));
+  EXPECT_THAT(run.out, HasSubstr("hello-sync    sync   "));
+  EXPECT_THAT(run.out, HasSubstr("echo          async  "));
+  EXPECT_THAT(run.out, HasSubstr("mysite        mixed  "));
   EXPECT_THAT(run.out, HasSubstr("lib.so[:symbol]"));
 }
 

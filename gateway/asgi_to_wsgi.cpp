@@ -7,10 +7,16 @@
 // its next chunk). Between those, the app is suspended, so a chunk handed to
 // `send` is taken by the server before the app runs again: backpressure without
 // a queue.
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <unistd.h>
 
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
@@ -98,9 +104,40 @@ class AsyncCall {
   asgi::awaitable<asgi::ReceiveEvent> receive() {
     if (!input_ended_ && !closed_) co_return read_request_chunk();
     // After the body, receive() waits for the end of the response (spec/async.md,
-    // "http.disconnect"); a sync server reports no earlier disconnect.
-    while (!complete_ && !closed_) co_await progress_.wait();
+    // "http.disconnect"), or for the client to go, if the server offers a watch.
+    while (!complete_ && !closed_ && !client_gone_) {
+      if (watching()) {
+        co_await wait_for_progress_or_disconnect();
+      } else {
+        co_await progress_.wait();
+      }
+    }
     co_return asgi::HttpDisconnect{};
+  }
+
+  // True while the server's disconnect watch (spec/sync.md) is to be used.
+  bool watching() {
+    if (watch_unused_ && input_ && input_->disconnect_fd() >= 0) {
+      watch_unused_ = false;
+      // A duplicate, so that the descriptor Asio owns and closes is ours.
+      int fd = ::dup(input_->disconnect_fd());
+      if (fd >= 0) watch_.emplace(context_, fd);
+    }
+    return watch_.has_value();
+  }
+
+  asgi::awaitable<void> wait_for_progress_or_disconnect() {
+    using namespace asio::experimental::awaitable_operators;
+    auto readable = watch_->async_wait(asio::posix::descriptor_base::wait_read,
+                                       asio::as_tuple(asio::use_awaitable));
+    auto which = co_await (progress_.wait() || std::move(readable));
+    if (which.index() == 0) co_return;
+    // Readable: the client closed, reset, or sent more (a pipelined request).
+    if (input_->client_gone()) {
+      client_gone_ = true;
+    } else {
+      watch_.reset();
+    }
   }
 
   // Blocks this thread on the server's input stream: the loop is private to
@@ -157,6 +194,9 @@ class AsyncCall {
   wsgi::InputStream* input_;
   std::optional<std::uint64_t> remaining_;  // request body bytes still due, if known
   bool input_ended_ = false;
+  bool watch_unused_ = true;  // the disconnect watch was not looked at yet
+  bool client_gone_ = false;  // the watch reported the client gone
+  std::optional<asio::posix::stream_descriptor> watch_;
 
   bool started_ = false;
   bool complete_ = false;  // the final http.response.body was sent

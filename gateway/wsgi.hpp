@@ -27,6 +27,15 @@ class InputStream {
   virtual ~InputStream() = default;
   virtual std::size_t read_some(std::span<char> buffer) = 0;
 
+  // The disconnect watch (spec/sync.md, "Disconnect watch"), optional: a
+  // descriptor that becomes readable when the client may have gone, or -1 when
+  // the server offers none. Valid until the app's Body is closed.
+  virtual int disconnect_fd() const { return -1; }
+  // Called once disconnect_fd() became readable, after the body has ended; true
+  // when the client has gone. Never blocks; on false (the client sent more, such
+  // as a pipelined request) the caller stops watching.
+  virtual bool client_gone() { return false; }
+
   // Up to `limit` bytes (all of the rest by default); shorter only at the end.
   std::string read(std::size_t limit = static_cast<std::size_t>(-1));
   // Bytes up to and including the next '\n', or up to the end.

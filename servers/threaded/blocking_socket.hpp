@@ -25,6 +25,10 @@ WaitResult wait_readable(int fd, int attention_fd, std::chrono::steady_clock::ti
 // (reset, shut down). Blocks only if `fd` is not readable yet.
 long read_some(int fd, std::span<char> buffer);
 
+// True when the peer closed or reset the connection, judged without blocking
+// and without consuming bytes: false when `fd` has data to read or nothing yet.
+bool peer_closed(int fd);
+
 // Writes every byte of `bytes` (blocking, no SIGPIPE). False when the peer is
 // gone or the socket was shut down.
 bool write_all(int fd, std::string_view bytes);

@@ -86,6 +86,7 @@ class Driver {
   }
 
   protocol::ServerConnection& conn() { return conn_; }
+  int fd() const { return fd_; }
   const Config& config() const { return context_.config; }
   bool gone() const { return gone_; }
   void set_gone() { gone_ = true; }
@@ -120,6 +121,14 @@ class RequestInput : public wsgi::InputStream {
     std::memcpy(buffer.data(), chunk_.data() + offset_, n);
     offset_ += n;
     return n;
+  }
+
+  // The disconnect watch (spec/sync.md), for async apps that wait in receive().
+  int disconnect_fd() const override { return driver_.fd(); }
+  bool client_gone() override {
+    if (!peer_closed(driver_.fd())) return false;
+    driver_.set_gone();
+    return true;
   }
 
  private:

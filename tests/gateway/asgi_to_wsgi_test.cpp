@@ -1,6 +1,10 @@
 // asgi_to_wsgi: an async app driven by hand, as a sync server would.
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -264,6 +268,72 @@ TEST(AsgiToWsgi, AwaitsInsideTheAppRunConcurrentlyOnThePrivateLoop) {
   auto started = std::chrono::steady_clock::now();
   server.call(asgi_to_wsgi(app)).close();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(95));
+}
+
+// An empty request body whose disconnect watch is one end of a socket pair:
+// the test plays the client on the other end.
+class WatchedInput : public wsgi::InputStream {
+ public:
+  WatchedInput() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds_), 0); }
+  ~WatchedInput() override {
+    ::close(fds_[0]);
+    if (fds_[1] >= 0) ::close(fds_[1]);
+  }
+  std::size_t read_some(std::span<char>) override { return 0; }
+  int disconnect_fd() const override { return fds_[0]; }
+  bool client_gone() override {
+    ++gone_calls;
+    char byte;
+    return ::recv(fds_[0], &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+  }
+  void client_closes() { ::close(std::exchange(fds_[1], -1)); }
+  void client_sends(std::string_view bytes) {
+    EXPECT_EQ(::write(fds_[1], bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  }
+
+  int gone_calls = 0;
+
+ private:
+  int fds_[2] = {-1, -1};
+};
+
+TEST(AsgiToWsgi, DisconnectWatchDeliversHttpDisconnectToAWaitingReceive) {
+  WatchedInput input;
+  bool saw_disconnect = false;
+  asgi::App app = [&](asgi::Scope, asgi::Receive receive, asgi::Send) -> asgi::awaitable<void> {
+    EXPECT_FALSE(std::get<asgi::HttpRequest>(co_await receive()).more_body);
+    input.client_closes();  // while the app is about to wait for more
+    saw_disconnect = std::holds_alternative<asgi::HttpDisconnect>(co_await receive());
+  };
+  SyncServerStub server;
+  server.environ.input = &input;
+  // The app then returns without a response, which the server hears as an error.
+  EXPECT_THROW(server.call(asgi_to_wsgi(app)), std::runtime_error);
+  EXPECT_TRUE(saw_disconnect);
+  EXPECT_EQ(input.gone_calls, 1);
+}
+
+TEST(AsgiToWsgi, DisconnectWatchIgnoresBytesOfAPipelinedRequest) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  WatchedInput input;
+  bool timer_won = false;
+  asgi::App app = [&](asgi::Scope, asgi::Receive receive,
+                      asgi::Send send) -> asgi::awaitable<void> {
+    co_await receive();
+    input.client_sends("GET /next HTTP/1.1\r\n");
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,
+                                    std::chrono::milliseconds(30));
+    auto first = co_await (receive() || timer.async_wait(boost::asio::use_awaitable));
+    // The operators flatten receive()'s variant: the timer's result is the monostate.
+    timer_won = std::holds_alternative<std::monostate>(first);
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  SyncServerStub server;
+  server.environ.input = &input;
+  server.call(asgi_to_wsgi(app)).close();
+  EXPECT_TRUE(timer_won);
+  EXPECT_EQ(input.gone_calls, 1);  // readable once, then no longer watched
 }
 
 }  // namespace

@@ -22,6 +22,15 @@ TargetParts split_target(std::string_view target) {
   return {target.substr(0, query), target.substr(query + 1)};
 }
 
+void strip_root_path(std::string& path, std::string_view root_path) {
+  if (root_path.empty() || !path.starts_with(root_path)) return;
+  if (path.size() == root_path.size()) {
+    path = "/";
+  } else if (path[root_path.size()] == '/') {
+    path.erase(0, root_path.size());
+  }
+}
+
 void fill_scope(asgi::Scope& scope, MessageHead& head, const ConnectionInfo& info) {
   scope.type = asgi::ScopeType::http;
   scope.http_version = head.version_minor == 0 ? "1.0" : "1.1";
@@ -36,6 +45,7 @@ void fill_scope(asgi::Scope& scope, MessageHead& head, const ConnectionInfo& inf
   else
     scope.path = csgi::percent_decode(raw_path);
   scope.root_path = info.root_path;
+  strip_root_path(scope.path, scope.root_path);
   scope.headers = std::move(head.headers);
   head.headers.clear();
   scope.client = info.client;

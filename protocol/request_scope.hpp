@@ -21,6 +21,11 @@ struct TargetParts {
 };
 TargetParts split_target(std::string_view target);
 
+// Removes `root_path` from the front of the decoded `path` when `path` equals it
+// or continues it with '/', leaving at least "/" (spec/async.md, "Path and
+// root_path"); any other path is left as it is.
+void strip_root_path(std::string& path, std::string_view root_path);
+
 // Fills `scope` for `head`, moving the header fields out of it. The strings of
 // `scope` keep their capacity when it is reused.
 void fill_scope(asgi::Scope& scope, MessageHead& head, const ConnectionInfo& info);

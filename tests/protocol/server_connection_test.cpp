@@ -42,6 +42,31 @@ TEST(ServerConnection, RootPathAndSchemeComeFromTheConnection) {
   EXPECT_EQ(scope.http_version, "1.0");
 }
 
+TEST(ServerConnection, RootPathIsRemovedFromThePathButKeptInRawPath) {
+  auto info = testing::test_info();
+  info.root_path = "/mount";
+  Harness h({}, info);
+  const auto scope = h.start("GET /mount/x%20y?q HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(scope.path, "/x y");
+  EXPECT_EQ(scope.raw_path, "/mount/x%20y");
+  EXPECT_EQ(scope.root_path, "/mount");
+}
+
+TEST(StripRootPath, RemovesOnlyAWholeLeadingSegmentAndLeavesAtLeastSlash) {
+  auto stripped = [](std::string path) {
+    strip_root_path(path, "/mount");
+    return path;
+  };
+  EXPECT_EQ(stripped("/mount"), "/");
+  EXPECT_EQ(stripped("/mount/"), "/");
+  EXPECT_EQ(stripped("/mount/a/b"), "/a/b");
+  EXPECT_EQ(stripped("/mountain"), "/mountain");  // not the same segment
+  EXPECT_EQ(stripped("/a"), "/a");                // a proxy already removed it
+  std::string path = "/mount/a";
+  strip_root_path(path, "");
+  EXPECT_EQ(path, "/mount/a");
+}
+
 TEST(ServerConnection, PartialHeadAsksForMoreData) {
   Harness h;
   EXPECT_TRUE(is<NeedData>(h.feed("GET / HTTP/1.1\r\nHo")));

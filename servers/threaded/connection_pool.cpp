@@ -97,24 +97,29 @@ bool ConnectionPool::stopping() const {
 }
 
 void ConnectionPool::stop_accepting() {
-  std::deque<Waiting> refused;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
+    // The queued connections stay: their clients are waiting, and threads
+    // freed by idle keep-alive connections take them before they exit.
+    update_attention_locked();
+  }
+  work_ready_.notify_all();
+}
+
+void ConnectionPool::abort_connections() {
+  std::deque<Waiting> refused;
+  {
+    std::lock_guard lock(mutex_);
+    // The fds stay open (their threads close them), so shutdown cannot hit a
+    // reused descriptor number.
+    for (int fd : served_) ::shutdown(fd, SHUT_RDWR);
     refused.swap(queue_);
     claims_ = 0;
     update_attention_locked();
   }
-  work_ready_.notify_all();
   for (const Waiting& waiting : refused) reject_and_close(waiting.fd);
-}
-
-void ConnectionPool::abort_connections() {
-  std::lock_guard lock(mutex_);
-  // The fds stay open (their threads close them), so shutdown cannot hit a
-  // reused descriptor number.
-  for (int fd : served_) ::shutdown(fd, SHUT_RDWR);
 }
 
 bool ConnectionPool::wait_until_done(Clock::time_point deadline) {

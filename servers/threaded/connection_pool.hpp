@@ -72,10 +72,12 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   bool yield_idle_connection();
   bool stopping() const;
 
-  // Stops taking connections: later submits and the queued connections are
-  // rejected, idle threads exit, idle keep-alive connections see attention.
+  // Stops taking connections: later submits are rejected, idle keep-alive
+  // connections see attention, and threads exit once the queue is empty (the
+  // connections already queued are still served).
   void stop_accepting();
-  // shutdown(2)s every socket being served, so blocked reads and writes fail.
+  // shutdown(2)s every socket being served, so blocked reads and writes fail,
+  // and rejects the connections still queued.
   void abort_connections();
   // True once every thread has returned (after stop_accepting()); waits for it
   // until `deadline`.

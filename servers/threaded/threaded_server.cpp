@@ -205,14 +205,16 @@ void ThreadedServer::accept_ready(ConnectionPool& pool) {
   }
 }
 
-// Graceful shutdown: queued connections get 503, idle keep-alive connections
-// close, requests in flight finish until timeout_graceful_shutdown (or a
-// second stop request), then their sockets are shut down.
+// Graceful shutdown: idle keep-alive connections close, requests in flight
+// and connections already accepted are served until timeout_graceful_shutdown
+// (or a second stop request); then the sockets still served are shut down and
+// the connections still queued get 503.
 void ThreadedServer::drain(ConnectionPool& pool) {
   pool.stop_accepting();
   auto deadline = Clock::now() + config_.timeout_graceful_shutdown;
   bool forced = false;
   while (!pool.wait_until_done(std::min(deadline, Clock::now() + std::chrono::milliseconds(20)))) {
+    pool.expire_waiting();  // a queued connection still waits queue_timeout at most
     if (Clock::now() >= deadline || stop_requests() > 1) {
       forced = true;
       break;

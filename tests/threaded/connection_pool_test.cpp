@@ -170,17 +170,34 @@ TEST_F(ConnectionPoolTest, IdleConnectionYieldsOncePerWaitingConnection) {
   EXPECT_FALSE(pool->yield_idle_connection());
 }
 
-TEST_F(ConnectionPoolTest, StoppingRefusesWaitingConnectionsAndWakesIdleOnes) {
+TEST_F(ConnectionPoolTest, StoppingServesWaitingConnectionsRefusesNewOnesAndWakesIdleOnes) {
   pool = make(options(1, 4, 5s));
   pool->submit(accepted_socket());
   ASSERT_TRUE(gate.await_waiting(1));
   pool->submit(accepted_socket());
   pool->stop_accepting();
-  EXPECT_EQ(rejected, 1);
+  EXPECT_EQ(rejected, 0);
   EXPECT_TRUE(readable(pool->attention_fd()));
   EXPECT_TRUE(pool->yield_idle_connection());
   pool->submit(accepted_socket());
-  EXPECT_EQ(rejected, 2);
+  EXPECT_EQ(rejected, 1);
+  gate.open();
+  EXPECT_TRUE(pool->wait_until_done(Clock::now() + 2s));
+  EXPECT_EQ(served, 2);  // the one that waited got a thread before the threads exited
+}
+
+TEST_F(ConnectionPoolTest, AbortRefusesTheConnectionsStillWaiting) {
+  pool = make(options(1, 4, 5s));
+  pool->submit(accepted_socket());
+  ASSERT_TRUE(gate.await_waiting(1));
+  pool->submit(accepted_socket());
+  pool->stop_accepting();
+  pool->abort_connections();
+  EXPECT_EQ(rejected, 1);
+  EXPECT_EQ(pool->connections_waiting(), 0u);
+  gate.open();
+  EXPECT_TRUE(pool->wait_until_done(Clock::now() + 2s));
+  EXPECT_EQ(served, 1);
 }
 
 TEST_F(ConnectionPoolTest, JoinTimesOutWhileAConnectionIsServed) {

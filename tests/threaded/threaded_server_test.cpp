@@ -310,6 +310,19 @@ TEST_F(ThreadedServerTest, GracefulShutdownFinishesTheRequestInFlight) {
   EXPECT_TRUE(idle.closed_by_server(100ms));
 }
 
+TEST_F(ThreadedServerTest, GracefulShutdownServesConnectionsWaitingForAThread) {
+  BackgroundServer server(threaded_server_factory(), test_config(1), sync_app());
+  auto in_flight =
+      std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=300"); });
+  std::this_thread::sleep_for(100ms);  // the only thread is taken
+  auto waiting = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/"); });
+  std::this_thread::sleep_for(100ms);  // accepted, queued for the thread
+  server.stop();
+  EXPECT_EQ(server.wait(), 0);
+  EXPECT_EQ(in_flight.get().status, 200);
+  EXPECT_EQ(waiting.get().status, 200);
+}
+
 TEST_F(ThreadedServerTest, ShutdownTimeoutAbortsStuckConnections) {
   Config config = test_config(1);
   config.timeout_graceful_shutdown = 100ms;

@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -65,8 +66,7 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
       conn_(context_->limits, connection_info(context_->config, client_, server_of(socket_, *context_),
                                               context_->state)),
       timer_(socket_.get_executor()),
-      input_arrived_(socket_.get_executor()),
-      body_taken_(socket_.get_executor()) {
+      input_arrived_(socket_.get_executor()) {
   // Reads and writes are attempted at once and only wait for readiness when
   // the socket has nothing: no buffer is held by a pending read.
   socket_.non_blocking(true);
@@ -124,10 +124,9 @@ asio::awaitable<void> Connection::serve() {
       }
       idle_ = !head_started;
       if (idle_ && !fresh_ && context_->stopping) co_return;
-      bool readable = co_await wait_for_input(deadline);
+      bool in_time = co_await read_input(deadline);
       idle_ = false;
-      if (!readable) co_return;  // keep-alive expired, or the head was too slow
-      read_available();
+      if (!in_time) co_return;  // keep-alive expired, or the head was too slow
     } else if (std::holds_alternative<protocol::RequestError>(event)) {
       co_await flush();
       co_await linger_close();
@@ -140,19 +139,97 @@ asio::awaitable<void> Connection::serve() {
   }
 }
 
-asio::awaitable<bool> Connection::wait_for_input(Clock::time_point deadline) {
-  if (idle_) {
-    timer_.expires_at(std::min(deadline, Clock::now() + shrink_after));
-    auto first = co_await (socket_.async_wait(Socket::wait_read, use_awaitable) ||
-                           timer_.async_wait(use_awaitable));
-    if (first.index() == 0) co_return true;
-    conn_.shrink_buffers();
-    if (Clock::now() >= deadline) co_return false;
+asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
+  if (Clock::now() >= deadline) co_return false;
+  if (idle_) idle_since_ = Clock::now();
+  timed_out_ = false;
+  set_deadline(deadline);
+  for (;;) {
+    if (shrunk_) {
+      if (!co_await wait_readable(deadline)) co_return false;
+      shrunk_ = false;
+      read_available();
+      co_return true;
+    }
+    auto space = conn_.input_space(read_chunk);
+    auto [error, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                       asio::as_tuple(use_awaitable));
+    conn_.commit_input(n);
+    if (error == asio::error::operation_aborted) {
+      if (timed_out_) break;
+      if (!shrink_due_) throw boost::system::system_error(error);  // shutdown
+      shrink_due_ = false;
+      conn_.shrink_buffers();
+      shrunk_ = true;
+      continue;
+    }
+    deadline_ = Clock::time_point::max();
+    if (error) {
+      // EOF or a reset: the protocol says what that means for a request.
+      gone_ = true;
+      conn_.receive_eof();
+    }
+    co_return true;
   }
-  timer_.expires_at(deadline);
-  auto result = co_await (socket_.async_wait(Socket::wait_read, use_awaitable) ||
-                          timer_.async_wait(use_awaitable));
-  co_return result.index() == 0;
+  deadline_ = Clock::time_point::max();
+  co_return false;
+}
+
+asio::awaitable<bool> Connection::wait_readable(Clock::time_point deadline) {
+  if (Clock::now() >= deadline) co_return false;
+  timed_out_ = false;
+  set_deadline(deadline);
+  auto [error] = co_await socket_.async_wait(Socket::wait_read, asio::as_tuple(use_awaitable));
+  deadline_ = Clock::time_point::max();
+  if (!error) co_return true;
+  if (error == asio::error::operation_aborted && !timed_out_) {
+    // Not ours: the connection's own cancellation (shutdown).
+    throw boost::system::system_error(error);
+  }
+  co_return false;
+}
+
+void Connection::set_deadline(Clock::time_point deadline) {
+  deadline_ = deadline;
+  Clock::time_point at = deadline;
+  if (idle_ && !shrunk_) at = std::min(at, idle_since_ + shrink_after);
+  if (!timer_armed_ || at < timer_at_) arm_timer(at);
+}
+
+void Connection::arm_timer(Clock::time_point at) {
+  timer_armed_ = true;
+  timer_at_ = at;
+  unsigned generation = ++timer_generation_;
+  timer_.expires_at(at);
+  timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& error) {
+    if (error || generation != self->timer_generation_) return;
+    self->timer_armed_ = false;
+    self->on_timer();
+  });
+}
+
+void Connection::on_timer() {
+  if (deadline_ == Clock::time_point::max()) return;  // serving: no deadline now
+  auto now = Clock::now();
+  if (now >= deadline_) {
+    timed_out_ = true;
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
+    return;
+  }
+  Clock::time_point next = deadline_;
+  if (idle_ && !shrunk_) {
+    auto shrink_at = idle_since_ + shrink_after;
+    if (now >= shrink_at) {
+      // The pending read holds the buffer: read_input() shrinks once it is cancelled.
+      shrink_due_ = true;
+      boost::system::error_code ignored;
+      socket_.cancel(ignored);
+    } else {
+      next = std::min(next, shrink_at);
+    }
+  }
+  arm_timer(next);
 }
 
 bool Connection::read_available() {
@@ -196,19 +273,19 @@ asio::awaitable<CycleEnd> Connection::run_app(asgi::Scope scope) {
   auto self = shared_from_this();
   asgi::Receive receive = [self] { return self->receive(); };
   asgi::Send send = [self](asgi::SendEvent event) { return self->send(std::move(event)); };
-  std::exception_ptr error;
-  try {
-    // The reader runs beside the app: when the client goes away it returns,
-    // and the race cancels whatever the app awaits. The app's exception comes
-    // back as a value: `||` waits for a success, so a throwing app would
-    // otherwise wait for the reader.
-    auto winner = co_await (call_app(std::move(scope), std::move(receive), std::move(send)) ||
-                            watch_input());
-    if (winner.index() == 0) error = std::get<0>(winner);
-  } catch (...) {
-    error = std::current_exception();
-  }
-  // A request cancelled by shutdown ends like one whose client went away.
+  // The reader runs beside the app: when the client goes away it cancels
+  // whatever the app awaits (spec/async.md, "Cancellation").
+  // It starts once the app first yields to the loop, so an app that answers
+  // without waiting costs nothing for it.
+  app_running_ = true;
+  asio::post(socket_.get_executor(), [self, run = ++app_runs_] {
+    if (self->app_running_ && self->app_runs_ == run) self->start_watch();
+  });
+  std::exception_ptr error = co_await call_app(std::move(scope), std::move(receive), std::move(send));
+  app_running_ = false;
+  stop_watch();
+  // A request cancelled by a disconnect or by shutdown ends like one whose
+  // client went away.
   auto state = co_await asio::this_coro::cancellation_state;
   bool cancelled = state.cancelled() != asio::cancellation_type::none;
   co_return end_cycle(conn_, error, gone_ || cancelled);
@@ -224,24 +301,43 @@ asio::awaitable<std::exception_ptr> Connection::call_app(asgi::Scope scope, asgi
   co_return nullptr;
 }
 
-asio::awaitable<void> Connection::watch_input() {
-  for (;;) {
-    body_taken_.reset();
-    if (conn_.reading_paused()) {
-      // Backpressure: the app has not taken the body yet; read nothing more.
-      co_await body_taken_.wait();
-      continue;
-    }
-    auto [error] = co_await socket_.async_wait(Socket::wait_read, asio::as_tuple(use_awaitable));
-    if (error == asio::error::operation_aborted) co_return;  // the app finished first
-    bool open = !error && read_available();
-    if (error && !gone_) {
-      gone_ = true;
-      conn_.receive_eof();
-    }
-    input_arrived_.set();
-    if (!open) co_return;
+void Connection::start_watch() {
+  // Backpressure: while the app has not taken the body, read nothing more;
+  // receive() starts the watch again when it takes some.
+  if (watch_pending_ || gone_ || conn_.reading_paused()) return;
+  watch_pending_ = true;
+  unsigned generation = ++watch_generation_;
+  socket_.async_wait(Socket::wait_read,
+                     [self = shared_from_this(), generation](const boost::system::error_code& error) {
+                       self->on_watch(error, generation);
+                     });
+}
+
+void Connection::stop_watch() {
+  if (!watch_pending_) return;
+  watch_pending_ = false;
+  ++watch_generation_;
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+void Connection::on_watch(const boost::system::error_code& error, unsigned generation) {
+  if (generation != watch_generation_) return;  // stopped: the app finished first
+  watch_pending_ = false;
+  if (error == asio::error::operation_aborted) return;
+  bool open = !error && read_available();
+  if (error && !gone_) {
+    gone_ = true;
+    conn_.receive_eof();
   }
+  input_arrived_.set();
+  if (!open) {
+    // The client went away: cancel the app (receive() and send() already
+    // answer as after a disconnect).
+    if (app_running_) cancel_.emit(asio::cancellation_type::terminal);
+    return;
+  }
+  if (app_running_) start_watch();
 }
 
 asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
@@ -249,8 +345,9 @@ asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
     // Reset before looking, so that bytes arriving during the flush below
     // are not missed by the wait at the end.
     input_arrived_.reset();
+    bool was_paused = conn_.reading_paused();
     protocol::BodyEvent event = conn_.receive_body();
-    body_taken_.set();
+    if (was_paused && app_running_) start_watch();  // taking body resumed reading
     if (!conn_.pending_output().empty()) {
       // "100 Continue", asked for by this first receive.
       try {
@@ -261,7 +358,15 @@ asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
     }
     if (auto* request = std::get_if<asgi::HttpRequest>(&event)) co_return std::move(*request);
     if (std::holds_alternative<asgi::HttpDisconnect>(event) || gone_) co_return asgi::HttpDisconnect{};
-    co_await input_arrived_.wait();
+    if (app_running_) start_watch();
+    try {
+      co_await input_arrived_.wait();
+    } catch (const boost::system::system_error&) {
+      // Cancelled because the client went away: a pending receive() answers
+      // http.disconnect (spec/async.md, "Cancellation").
+      if (gone_) co_return asgi::HttpDisconnect{};
+      throw;
+    }
   }
 }
 
@@ -308,7 +413,7 @@ asio::awaitable<void> Connection::linger_close() {
   if (error || gone_) co_return;
   auto deadline = Clock::now() + linger_time;
   std::array<char, 4096> sink;
-  while (co_await wait_for_input(deadline)) {
+  while (co_await wait_readable(deadline)) {
     socket_.read_some(asio::buffer(sink), error);
     if (error && !would_block(error)) co_return;
   }
@@ -316,6 +421,8 @@ asio::awaitable<void> Connection::linger_close() {
 
 void Connection::close_socket() {
   boost::system::error_code ignored;
+  ++timer_generation_;
+  timer_.cancel();
   socket_.shutdown(Socket::shutdown_both, ignored);
   socket_.close(ignored);
 }

@@ -8,6 +8,11 @@
 // reader that runs beside the app so that a client that goes away is noticed
 // (receive() yields http.disconnect, the app is cancelled).
 //
+// The per-request path avoids what costs most on a loop: no awaitable
+// operators (each spawns coroutines), no timer re-armed per request, no bare
+// readiness wait where a pending read does (a wait re-registers the socket
+// with epoll every time).
+//
 // Everything runs on the loop's thread. Owned by shared_ptr: the coroutine, and
 // the receive/send callables given to the app, each hold one.
 #pragma once
@@ -54,12 +59,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using Clock = std::chrono::steady_clock;
 
   boost::asio::awaitable<void> serve();
-  boost::asio::awaitable<bool> wait_for_input(Clock::time_point deadline);
+  // Reads request bytes into the protocol, waiting until `deadline`; false
+  // when the deadline came first. A busy connection keeps a read pending (the
+  // reactor then skips the speculative read and the re-registration a bare
+  // wait costs); one idle past `shrink_after` gives its buffers back and
+  // waits for readability alone.
+  boost::asio::awaitable<bool> read_input(Clock::time_point deadline);
+  // Waits until the socket is readable or `deadline` passes (false).
+  boost::asio::awaitable<bool> wait_readable(Clock::time_point deadline);
   boost::asio::awaitable<bool> serve_request(asgi::Scope scope);
   boost::asio::awaitable<CycleEnd> run_app(asgi::Scope scope);
   boost::asio::awaitable<std::exception_ptr> call_app(asgi::Scope scope, asgi::Receive receive,
                                                       asgi::Send send);
-  boost::asio::awaitable<void> watch_input();
+  // The reader beside a running app: a wait for readability whose handler
+  // feeds the protocol, wakes receive(), and cancels the app when the client
+  // has gone. Callback-driven, so a request that never waits costs one queued
+  // wait and its cancellation, not a coroutine.
+  void start_watch();
+  void stop_watch();
+  void on_watch(const boost::system::error_code& error, unsigned generation);
+  // The one deadline of the connection (keep-alive, request head, linger),
+  // kept by one timer that is re-armed lazily: moving the deadline later does
+  // not touch the timer; it re-checks when it fires. Reaching the deadline
+  // cancels the socket's pending wait (timed_out_).
+  void set_deadline(Clock::time_point deadline);
+  void arm_timer(Clock::time_point at);
+  void on_timer();
   boost::asio::awaitable<asgi::ReceiveEvent> receive();
   boost::asio::awaitable<void> send(asgi::SendEvent event);
   boost::asio::awaitable<void> flush();
@@ -78,7 +103,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer timer_;
   boost::asio::cancellation_signal cancel_;
   AsyncEvent input_arrived_;    // the reader fed bytes or EOF (wakes receive())
-  AsyncEvent body_taken_;       // receive() took body (wakes a paused reader)
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point timer_at_ = Clock::time_point::max();  // when the armed timer fires
+  Clock::time_point idle_since_{};
+  unsigned timer_generation_ = 0;  // handlers of superseded waits do nothing
+  unsigned watch_generation_ = 0;
+  bool timer_armed_ = false;
+  bool timed_out_ = false;         // the deadline cancelled the pending wait
+  bool shrink_due_ = false;        // the timer cancelled the pending read to shrink
+  bool shrunk_ = false;            // idle with no buffers: wait, then read
+  unsigned app_runs_ = 0;
+  bool watch_pending_ = false;
+  bool app_running_ = false;
   bool idle_ = false;              // waiting for the first byte of a request
   // No request started yet. Shutdown serves such a connection instead of
   // closing it: the client connected to send one, and may already have (a

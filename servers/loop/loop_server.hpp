@@ -48,7 +48,9 @@ class LoopServer final : public Server {
   Application application_;
   Listener listener_;
   SyncExecutor sync_;
-  boost::asio::io_context io_;
+  // One thread runs it: completions posted from that thread skip the
+  // reactor wake-up (a hint, not a restriction on posting from elsewhere).
+  boost::asio::io_context io_{1};
   std::shared_ptr<LoopContext> context_;
   std::unique_ptr<Lifespan> lifespan_;
   std::optional<Acceptor> acceptor_;

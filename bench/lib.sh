@@ -177,3 +177,23 @@ print_medians() {
     done
   done
 }
+
+# check_target NAME VALUE OP LIMIT: prints whether VALUE OP LIMIT holds (OP is
+# ">=" or "<="), as "target NAME: VALUE OP LIMIT met|MISSED".
+check_target() {
+  local name=$1 value=$2 op=$3 limit=$4 verdict
+  verdict=$(awk -v v="$value" -v l="$limit" -v op="$op" \
+    'BEGIN { ok = (op == ">=") ? (v >= l) : (v <= l); print (ok ? "met" : "MISSED") }')
+  printf 'target %-44s %10s %s %-8s %s\n' "$name:" "$value" "$op" "$limit" "$verdict"
+}
+
+# median_rps, median_p99 MODE SERVER: medians of measure_rounds' runs.
+median_rps() { median ${RPS[$1,$2]}; }
+median_p99() { median ${P99[$1,$2]}; }
+
+# print_setting: what the run was, so that a figure can be traced to its setting.
+print_setting() {
+  echo "command: $0 $* (ROUNDS=$ROUNDS DURATION=${DURATION}s)"
+  echo "machine: $(nproc) cpus; servers on cpu $SERVER_CPU, load generator on cpu $LOAD_CPU;" \
+       "somaxconn=$(cat /proc/sys/net/core/somaxconn) tcp_max_syn_backlog=$(cat /proc/sys/net/ipv4/tcp_max_syn_backlog)"
+}

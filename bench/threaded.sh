@@ -22,27 +22,20 @@ start_nginx $NGINX_PORT 1
 
 declare -A PORT=([nginx]=$NGINX_PORT [threaded-sync]=$SYNC_PORT [threaded-async]=$ASYNC_PORT)
 SERVERS=(nginx threaded-sync threaded-async)
+declare -A MODE_FLAGS=([c$CONNECTIONS]="-c$CONNECTIONS")
+MODES=(c$CONNECTIONS)
 declare -A RPS P50 P99
 
-echo "rounds=$ROUNDS duration=${DURATION}s connections=$CONNECTIONS threads=$THREADS" \
-     "server cpu=$SERVER_CPU wrk cpu=$LOAD_CPU"
-for round in $(seq 1 "$ROUNDS"); do
-  for server in "${SERVERS[@]}"; do
-    read -r rps p50 p99 errors < <(run_wrk "${PORT[$server]}" "$CONNECTIONS" /)
-    printf 'round %d %-15s rps=%10.0f p50=%8.3fms p99=%8.3fms errors=%s\n' \
-      "$round" "$server" "$rps" "$p50" "$p99" "$errors"
-    RPS[$server]+="$rps "
-    P50[$server]+="$p50 "
-    P99[$server]+="$p99 "
-  done
-done
+print_setting "$@"
+echo "threads=$THREADS"
+measure_rounds
 stop_all
 
 echo
-echo "medians of $ROUNDS rounds, -c$CONNECTIONS"
-printf '%-15s %12s %10s %10s %10s\n' server rps p50_ms p99_ms rps/nginx
-n_rps=$(median ${RPS[nginx]})
-for server in "${SERVERS[@]}"; do
-  rps=$(median ${RPS[$server]}) p50=$(median ${P50[$server]}) p99=$(median ${P99[$server]})
-  printf '%-15s %12.0f %10.3f %10.3f %10s\n' "$server" "$rps" "$p50" "$p99" "$(ratio "$rps" "$n_rps")"
+echo "medians of $ROUNDS rounds"
+print_medians nginx
+echo
+for server in threaded-sync threaded-async; do
+  check_target "$server rps / nginx at -c$CONNECTIONS" \
+    "$(ratio "$(median_rps "c$CONNECTIONS" "$server")" "$(median_rps "c$CONNECTIONS" nginx)")" ">=" 0.5
 done

@@ -26,7 +26,8 @@ declare -A MODE_FLAGS=([c64]="-c64" [c256]="-c256" [c64-close]="-c64 close")
 MODES=(c64 c256 c64-close)
 declare -A RPS P50 P99
 
-echo "workers=$WORKERS rounds=$ROUNDS duration=${DURATION}s server cpu=$SERVER_CPU wrk cpu=$LOAD_CPU"
+print_setting "$@"
+echo "workers=$WORKERS"
 measure_rounds
 stop_all
 

@@ -75,6 +75,10 @@ class AsyncCall {
     return std::nullopt;
   }
 
+  // Body::exhausted(): the app sent its final body event, and the chunk it
+  // carried has been pulled.
+  bool exhausted() const { return complete_ && !pending_; }
+
   // Body::close(): an unfinished app is cancelled and run until it unwound;
   // its send() then throws ClientDisconnected and receive() gives http.disconnect.
   void close() {
@@ -211,6 +215,7 @@ class AsyncBodySource : public wsgi::Body::Source {
   explicit AsyncBodySource(std::unique_ptr<AsyncCall> call) : call_(std::move(call)) {}
   std::optional<std::string> next() override { return call_->next(); }
   void close() override { call_->close(); }
+  bool exhausted() const override { return call_->exhausted(); }
 
  private:
   std::unique_ptr<AsyncCall> call_;

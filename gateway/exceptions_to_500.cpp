@@ -1,8 +1,6 @@
 // middleware::exceptions_to_500: the app's exception as a 500 while that is
 // still possible (spec/async.md and spec/sync.md, "Error handling").
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
+#include "gateway/error_log.hpp"
 #include "gateway/middleware.hpp"
 
 namespace csgi::middleware {
@@ -14,23 +12,6 @@ constexpr std::string_view error_body = "Internal Server Error";
 Headers error_headers() {
   return {{"content-type", "text/plain; charset=utf-8"},
           {"content-length", std::to_string(error_body.size())}};
-}
-
-// The server's error logger when it exists; otherwise one to stderr under the
-// same name, which a server's set-up later finds and configures.
-std::shared_ptr<spdlog::logger> error_logger() {
-  if (auto logger = spdlog::get("csgi.error")) return logger;
-  try {
-    return spdlog::stderr_color_mt("csgi.error");
-  } catch (const spdlog::spdlog_ex&) {
-    return spdlog::get("csgi.error");  // another thread registered it first
-  }
-}
-
-void log_exception(std::string_view interface, std::string_view method, std::string_view path,
-                   std::exception_ptr error) {
-  error_logger()->error("Exception in {} application ({} {}): {}", interface, method, path,
-                        exception_message(error));
 }
 
 // ---- async form --------------------------------------------------------------
@@ -85,7 +66,7 @@ asgi::awaitable<void> call_guarded(std::shared_ptr<const asgi::App> app, asgi::S
     co_return;
   }
   if (state->forwarded) std::rethrow_exception(error);
-  log_exception("ASGI", method, path, error);
+  detail::log_app_error("Exception in ASGI application", method, path, error);
   co_await send(asgi::HttpResponseStart{500, error_headers(), false});
   co_await send(asgi::HttpResponseBody{std::string(error_body), false});
 }
@@ -111,7 +92,7 @@ class GuardedSource : public wsgi::Body::Source {
     } catch (...) {
       auto error = std::current_exception();
       start_response_(500, error_headers(), error);  // rethrows if too late
-      log_exception("WSGI", method_, path_, error);
+      detail::log_app_error("Exception in WSGI application", method_, path_, error);
       failed_ = true;
       try {
         body_.close();
@@ -122,6 +103,8 @@ class GuardedSource : public wsgi::Body::Source {
     }
   }
   void close() override { body_.close(); }
+  // After the error page nothing follows; otherwise the app's body knows.
+  bool exhausted() const override { return failed_ || body_.exhausted(); }
 
  private:
   wsgi::Body body_;
@@ -141,7 +124,8 @@ wsgi::Body call_guarded(const wsgi::App& app, wsgi::Environ& environ,
   } catch (...) {
     auto error = std::current_exception();
     start_response(500, error_headers(), error);
-    log_exception("WSGI", environ.request_method, environ.path_info, error);
+    detail::log_app_error("Exception in WSGI application", environ.request_method,
+                          environ.path_info, error);
     return wsgi::Body(std::string(error_body));
   }
 }

@@ -2,6 +2,9 @@
 
 #include <stdexcept>
 
+#include "gateway/asgi.hpp"
+#include "gateway/error_log.hpp"
+
 namespace csgi::wsgi {
 
 void ResponseDriver::run(const App& app, Environ& environ) {
@@ -10,18 +13,30 @@ void ResponseDriver::run(const App& app, Environ& environ) {
   });
   Body body = app(environ, start_response);
   try {
-    while (auto chunk = body.next()) write(*chunk);
+    pull(body);
   } catch (...) {
-    // The first failure is the one to report, not a close failing after it.
-    try {
-      body.close();
-    } catch (...) {
+    if (!complete_) {
+      // The first failure is the one to report, not a close failing after it.
+      try {
+        body.close();
+      } catch (...) {
+      }
+      throw;
     }
-    throw;
+    report_late_error(environ, std::current_exception());
   }
-  body.close();
-  if (!started_) throw std::runtime_error("sync app returned without calling start_response");
-  send_head();
+  // After a normal end, the close runs once the response is complete, and a
+  // failure there cannot change what the client got.
+  try {
+    body.close();
+  } catch (...) {
+    report_late_error(environ, std::current_exception());
+  }
+}
+
+void ResponseDriver::pull(Body& body) {
+  while (auto chunk = body.next()) send(*chunk, !body.exhausted());
+  finish();
 }
 
 Write ResponseDriver::start_response(int status, Headers headers, std::exception_ptr exc_info) {
@@ -34,22 +49,44 @@ Write ResponseDriver::start_response(int status, Headers headers, std::exception
   started_ = true;
   status_ = status;
   headers_ = std::move(headers);
-  return [this](std::string_view data) { write(data); };
+  return [this](std::string_view data) { send(data, true); };
 }
 
-void ResponseDriver::write(std::string_view data) {
-  if (!started_) throw std::logic_error("response body written before start_response");
-  // Held until the first non-empty chunk, so an error before it can still
-  // replace the head (exc_info).
+void ResponseDriver::send(std::string_view data, bool more) {
+  // An empty chunk says nothing, so it is not an error even before
+  // start_response; and holding the head until the first non-empty chunk lets
+  // an error before it still replace the head (exc_info).
   if (data.empty()) return;
+  if (!started_) throw std::logic_error("response body written before start_response");
+  if (complete_) throw std::logic_error("response body written after the body ended");
   send_head();
-  send_chunk_(data);
+  send_chunk_(data, more);
+  complete_ = !more;
 }
 
 void ResponseDriver::send_head() {
   if (head_sent_) return;
   head_sent_ = true;
   send_head_(status_, headers_);
+}
+
+void ResponseDriver::finish() {
+  if (!started_) throw std::runtime_error("sync app returned without calling start_response");
+  send_head();
+  if (complete_) return;
+  send_chunk_({}, false);
+  complete_ = true;
+}
+
+void ResponseDriver::report_late_error(const Environ& environ, std::exception_ptr error) const {
+  try {
+    std::rethrow_exception(error);
+  } catch (const asgi::ClientDisconnected&) {
+    // The client has all of the response; that it left is no error.
+  } catch (...) {
+    detail::log_app_error("Exception in WSGI application after its response was complete",
+                          environ.request_method, environ.path_info, error);
+  }
 }
 
 }  // namespace csgi::wsgi

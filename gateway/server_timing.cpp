@@ -24,6 +24,7 @@ class KeepAliveSource : public wsgi::Body::Source {
       : body_(std::move(body)), start_response_(std::move(start_response)) {}
   std::optional<std::string> next() override { return body_.next(); }
   void close() override { body_.close(); }
+  bool exhausted() const override { return body_.exhausted(); }
 
  private:
   wsgi::Body body_;

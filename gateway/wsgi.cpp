@@ -43,6 +43,7 @@ class ChunksSource : public Body::Source {
     if (index_ == chunks_.size()) return std::nullopt;
     return std::move(chunks_[index_++]);
   }
+  bool exhausted() const override { return index_ == chunks_.size(); }
 
  private:
   std::vector<std::string> chunks_;

@@ -109,6 +109,11 @@ class Body {
     virtual std::optional<std::string> next() = 0;
     // Releases what the body holds. Called once.
     virtual void close() {}
+    // True when the source knows that next() has no chunk left to give (it
+    // would return nullopt). A server then sends the chunk it just pulled as
+    // the last one, which lets a body of one chunk go out with a
+    // Content-Length. False when it cannot tell; never true too early.
+    virtual bool exhausted() const { return false; }
   };
 
   Body() = default;  // no chunks
@@ -130,6 +135,9 @@ class Body {
   // Runs the source's close() once; rethrows what it throws (the server logs it).
   void close();
   bool closed() const { return closed_; }
+  // True when next() is known to return nullopt: the body is closed, has no
+  // source, or its source is exhausted().
+  bool exhausted() const { return closed_ || !source_ || source_->exhausted(); }
 
  private:
   std::unique_ptr<Source> source_;

@@ -87,19 +87,17 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
     environ_.input = &input_;
   }
 
-  // Runs the app through a ResponseDriver whose head and chunks go to `send`,
-  // then completes the response.
+  // Runs the app through a ResponseDriver whose head and chunks go to `send`.
   void run(const wsgi::App& app) {
     wsgi::ResponseDriver driver(
         [this](int status, Headers headers) {
           send_on_loop(
               asgi::HttpResponseStart{status, lower_case_names(std::move(headers)), false});
         },
-        [this](std::string_view chunk) {
-          send_on_loop(asgi::HttpResponseBody{std::string(chunk), true});
+        [this](std::string_view chunk, bool more) {
+          send_on_loop(asgi::HttpResponseBody{std::string(chunk), more});
         });
     driver.run(app, environ_);
-    send_on_loop(asgi::HttpResponseBody{{}, false});
   }
 
  private:

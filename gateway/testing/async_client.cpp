@@ -1,6 +1,7 @@
 #include "gateway/testing/async_client.hpp"
 
 #include <deque>
+#include <utility>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -120,11 +121,21 @@ asgi::awaitable<void> Exchange::finished() {
 
 asgi::awaitable<TestResponse> Exchange::response(bool raise_app_exceptions) {
   TestResponse response;
+  bool trailers = false;
+  bool first_body = true;
   while (auto event = co_await next_event()) {
     if (auto* start = std::get_if<asgi::HttpResponseStart>(&*event)) {
       response.status = start->status;
       response.headers = std::move(start->headers);
+      trailers = start->trailers;
     } else if (auto* body = std::get_if<asgi::HttpResponseBody>(&*event)) {
+      // A server writes the head with the first body event: the whole body is
+      // known when that event is also the last, and no trailers follow.
+      if (std::exchange(first_body, false)) {
+        bool whole = !body->more_body && !trailers;
+        detail::add_framing_header(response,
+                                   whole ? std::optional(body->body.size()) : std::nullopt);
+      }
       if (body->body.empty()) continue;
       response.body += body->body;
       response.chunks.push_back(std::move(body->body));

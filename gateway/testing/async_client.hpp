@@ -10,7 +10,8 @@
 // request body is delivered as http.request events, then http.disconnect once
 // the response is complete; the app's events are checked for order
 // (ProtocolViolation); an app that returns without a complete response is an
-// error. By default an exception escaping the app is rethrown to the test, as
+// error; a response without a content-length from the app gets one when its
+// first body event is also its last, and transfer-encoding: chunked otherwise. By default an exception escaping the app is rethrown to the test, as
 // Django's client does; with raise_app_exceptions = false it becomes a 500 when
 // nothing was sent yet, as a server would answer.
 //

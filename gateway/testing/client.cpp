@@ -1,5 +1,7 @@
 #include "gateway/testing/client.hpp"
 
+#include <utility>
+
 #include "gateway/adapters.hpp"
 #include "gateway/response_driver.hpp"
 
@@ -9,8 +11,8 @@ namespace {
 
 constexpr std::string_view error_body = "Internal Server Error";
 
-// Collects what a ResponseDriver sends; refuses chunks once the simulated
-// client has gone.
+// Collects what a ResponseDriver sends, framed as a server would frame it;
+// refuses non-empty chunks once the simulated client has gone.
 class Collector {
  public:
   explicit Collector(const ClientOptions& options) : options_(options) {}
@@ -22,7 +24,12 @@ class Collector {
     };
   }
   wsgi::ResponseDriver::SendChunk chunk() {
-    return [this](std::string_view data) {
+    return [this](std::string_view data, bool more) {
+      // The first chunk comes right after the head: the whole body is known
+      // when it is also the last.
+      if (std::exchange(first_chunk_, false))
+        detail::add_framing_header(response_, more ? std::nullopt : std::optional(data.size()));
+      if (data.empty()) return;
       if (options_.disconnect_after_chunks &&
           response_.chunks.size() >= *options_.disconnect_after_chunks) {
         disconnected_ = true;
@@ -38,6 +45,7 @@ class Collector {
  private:
   const ClientOptions& options_;
   TestResponse response_;
+  bool first_chunk_ = true;
   bool disconnected_ = false;
 };
 

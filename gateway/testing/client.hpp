@@ -2,7 +2,9 @@
 // Django's Client). It behaves as a sync server would (spec/sync.md):
 // start_response with the exc_info rules, the write callable, headers held
 // until the first non-empty chunk, the body pulled chunk by chunk and always
-// closed. By default an exception escaping the app is rethrown to the test;
+// closed, and the response framed as on HTTP/1.1: without a content-length
+// from the app it gets one when the whole body came with the head (a body of
+// one chunk), and transfer-encoding: chunked otherwise. By default an exception escaping the app is rethrown to the test;
 // with raise_app_exceptions = false it becomes a 500 while nothing was sent.
 //
 //   Client client(app);

@@ -6,4 +6,14 @@ namespace csgi::testing {
 
 boost::json::value TestResponse::json() const { return boost::json::parse(body); }
 
+void detail::add_framing_header(TestResponse& response, std::optional<std::size_t> whole_body) {
+  int status = response.status;
+  if (status < 200 || status == 204 || status == 304) return;
+  if (response.header("content-length")) return;
+  if (whole_body)
+    response.headers.emplace_back("content-length", std::to_string(*whole_body));
+  else
+    response.headers.emplace_back("transfer-encoding", "chunked");
+}
+
 }  // namespace csgi::testing

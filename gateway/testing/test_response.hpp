@@ -26,4 +26,15 @@ struct TestResponse {
   boost::json::value json() const;
 };
 
+namespace detail {
+
+// For the clients: adds the framing header an HTTP/1.1 server adds when the
+// app gave no content-length (spec/sync.md, "The Body"): a content-length of
+// `whole_body` bytes when the whole body was known as the head went out,
+// transfer-encoding: chunked when it was not (nullopt); nothing for a status
+// that has no body (1xx, 204, 304).
+void add_framing_header(TestResponse& response, std::optional<std::size_t> whole_body);
+
+}  // namespace detail
+
 }  // namespace csgi::testing

@@ -84,6 +84,7 @@ CSGI_ASYNC_TEST(AsyncClient, ResponseChunksArriveAsSeparateChunks) {
   TestResponse r = co_await client.get("/");
   EXPECT_THAT(r.chunks, ElementsAre("a", "b"));
   EXPECT_EQ(r.body, "ab");
+  EXPECT_EQ(r.header("transfer-encoding"), "chunked");  // the length was not known at the start
 }
 
 CSGI_ASYNC_TEST(AsyncClient, ExchangeStreamsTheRequestBodyInAndTheResponseOut) {
@@ -215,6 +216,17 @@ CSGI_ASYNC_TEST(AsyncClient, SyncAppStreamsWithBackpressure) {
     log.add("take " + describe(event));
   EXPECT_THAT(log.lines(), ElementsAre("produce c2", "take start 200", "take body c2 more",
                                        "produce c1", "take body c1 more", "take body  end"));
+}
+
+CSGI_ASYNC_TEST(AsyncClient, SyncBodyOfOneChunkGetsAContentLength) {
+  SyncExecutor executor;
+  wsgi::App app = [](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    start_response(200, {});
+    return wsgi::Body("hello");
+  };
+  TestResponse r = co_await AsyncClient(app, executor).get("/");
+  EXPECT_EQ(r.header("content-length"), "5");
+  EXPECT_FALSE(r.header("transfer-encoding"));
 }
 
 CSGI_ASYNC_TEST(AsyncClient, ApplicationIsCalledInItsAsyncForm) {

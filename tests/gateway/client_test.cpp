@@ -13,6 +13,7 @@
 namespace csgi::testing {
 namespace {
 
+using test::returning;
 using test::what;
 using ::testing::ElementsAre;
 
@@ -51,6 +52,26 @@ TEST(Client, GetAndPostReachTheSyncApp) {
   TestResponse post = client.post("/path/", "payload");
   EXPECT_EQ(post.header("X-Method"), "POST");
   EXPECT_EQ(post.body, "payload");
+}
+
+TEST(Client, BodyOfOneChunkGetsAContentLength) {
+  TestResponse r = Client(returning([] { return wsgi::Body("hello"); })).get("/");
+  EXPECT_EQ(r.header("content-length"), "5");
+  EXPECT_FALSE(r.header("transfer-encoding"));
+  EXPECT_EQ(r.body, "hello");
+}
+
+TEST(Client, GeneratedBodyIsChunked) {
+  TestResponse r = Client(returning([] { return test::generated({"hello"}); })).get("/");
+  EXPECT_EQ(r.header("transfer-encoding"), "chunked");
+  EXPECT_FALSE(r.header("content-length"));
+  EXPECT_EQ(r.body, "hello");
+}
+
+TEST(Client, ContentLengthOfTheAppIsKept) {
+  auto app = returning([] { return test::generated({"he", "llo"}); }, {{"Content-Length", "5"}});
+  TestResponse r = Client(app).get("/");
+  EXPECT_EQ(r.headers, (Headers{{"Content-Length", "5"}}));
 }
 
 TEST(Client, BodyIsClosedAfterANormalEnd) {

@@ -4,13 +4,17 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "gateway/asgi.hpp"
 #include "gateway/wsgi.hpp"
@@ -128,6 +132,41 @@ inline std::exception_ptr run_async_app(const asgi::App& app, AsyncServerStub& s
   context.run();
   EXPECT_TRUE(done) << "the app never completed";
   return error;
+}
+
+// Captures what is logged to "csgi.error" while it lives.
+class ErrorLogCapture {
+ public:
+  ErrorLogCapture() {
+    spdlog::drop("csgi.error");
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
+    spdlog::register_logger(std::make_shared<spdlog::logger>("csgi.error", sink));
+  }
+  ~ErrorLogCapture() { spdlog::drop("csgi.error"); }
+  std::string text() const { return stream_.str(); }
+
+ private:
+  std::ostringstream stream_;
+};
+
+// A sync app that starts a 200 with `headers` and returns `make_body()`.
+inline wsgi::App returning(std::function<wsgi::Body()> make_body, Headers headers = {}) {
+  return [make_body, headers](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    start_response(200, headers);
+    return make_body();
+  };
+}
+
+// A body of `chunks` made by a generator, which cannot tell that a chunk is its
+// last (Body::exhausted() stays false until the end).
+inline wsgi::Body generated(std::vector<std::string> chunks) {
+  auto left = std::make_shared<std::deque<std::string>>(chunks.begin(), chunks.end());
+  return wsgi::Body::generate([left]() -> std::optional<std::string> {
+    if (left->empty()) return std::nullopt;
+    std::string chunk = std::move(left->front());
+    left->pop_front();
+    return chunk;
+  });
 }
 
 // The message of the exception in `error`, or "" when there is none.

@@ -53,6 +53,28 @@ TEST(WsgiToAsgi, ResponseChunksAreSentOneAtATimeAsTheAppProducesThem) {
   EXPECT_EQ(start->headers, (Headers{{"content-type", "text/plain"}}));
 }
 
+// What the server is sent for a 200 whose body `make_body` makes.
+std::vector<std::string> events_for(std::function<wsgi::Body()> make_body) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  EXPECT_EQ(test::run_async_app(wsgi_to_asgi(test::returning(make_body), executor), server),
+            nullptr);
+  return server.events();
+}
+
+// The one chunk goes in the final body event, so the server's protocol layer
+// frames it with a Content-Length rather than chunked.
+TEST(WsgiToAsgi, BodyOfOneChunkIsSentAsTheWholeBody) {
+  EXPECT_THAT(events_for([] { return wsgi::Body("hello"); }),
+              ElementsAre("start 200", "body hello end"));
+}
+
+// A generator cannot tell that its chunk was the last: the response streams.
+TEST(WsgiToAsgi, GeneratedBodyOfOneChunkStaysStreamed) {
+  EXPECT_THAT(events_for([] { return test::generated({"hello"}); }),
+              ElementsAre("start 200", "body hello more", "body  end"));
+}
+
 TEST(WsgiToAsgi, RequestBodyStreamsThroughTheBlockingInput) {
   SyncExecutor executor;
   AsyncServerStub server;
@@ -72,7 +94,7 @@ TEST(WsgiToAsgi, RequestBodyStreamsThroughTheBlockingInput) {
   EXPECT_THAT(server.log.lines(),
               ElementsAre("receive http.request", "read he", "receive http.request",
                           "receive http.request", "read llo", "receive http.request",
-                          "send start 200", "send body hello more", "send body  end"));
+                          "send start 200", "send body hello end"));
 }
 
 TEST(WsgiToAsgi, HeadersAreHeldUntilTheFirstNonEmptyChunk) {
@@ -84,8 +106,9 @@ TEST(WsgiToAsgi, HeadersAreHeldUntilTheFirstNonEmptyChunk) {
     return wsgi::Body(std::vector<std::string>{"", "", "x"});
   };
   EXPECT_EQ(test::run_async_app(wsgi_to_asgi(app, executor), server), nullptr);
-  EXPECT_THAT(server.log.lines(), ElementsAre("app returned", "send start 200",
-                                              "send body x more", "send body  end"));
+  // The last of the chunks: the whole body goes with the head.
+  EXPECT_THAT(server.log.lines(),
+              ElementsAre("app returned", "send start 200", "send body x end"));
 }
 
 TEST(WsgiToAsgi, ExcInfoReplacesTheResponseBeforeAnythingWasSent) {
@@ -101,7 +124,7 @@ TEST(WsgiToAsgi, ExcInfoReplacesTheResponseBeforeAnythingWasSent) {
     return wsgi::Body("oops");
   };
   EXPECT_EQ(test::run_async_app(wsgi_to_asgi(app, executor), server), nullptr);
-  EXPECT_THAT(server.events(), ElementsAre("start 500", "body oops more", "body  end"));
+  EXPECT_THAT(server.events(), ElementsAre("start 500", "body oops end"));
   EXPECT_EQ(std::get<asgi::HttpResponseStart>(server.sent[0]).headers,
             (Headers{{"x-second", "1"}}));
 }

@@ -5,14 +5,13 @@
 #include <cstring>
 #include <exception>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "gateway/convert.hpp"
+#include "gateway/response_driver.hpp"
 #include "servers/cycle.hpp"
 #include "servers/listener.hpp"
-#include "servers/logging.hpp"
 #include "servers/threaded/blocking_socket.hpp"
 #include "servers/threaded/connection_pool.hpp"
 
@@ -230,52 +229,20 @@ bool Driver::serve_request(asgi::Scope scope, bool& polite) {
   return false;
 }
 
-// The sync calling convention (spec/sync.md): start_response, then the body
-// pulled chunk by chunk and always closed.
+// The sync calling convention (spec/sync.md), through the ResponseDriver that
+// every sync host shares. Each chunk is flushed before the next is asked for
+// (a server does not delay a chunk), so a streamed response streams; a body
+// the driver knows to be whole when the head goes out gets a Content-Length.
 void Driver::run_app(wsgi::Environ& environ) {
-  std::optional<asgi::HttpResponseStart> pending_start;
-  bool start_sent = false;
-
-  auto send_body = [&](std::string_view bytes, bool more_body) {
-    if (!start_sent) {
-      if (!pending_start)
-        throw std::logic_error("the app produced body bytes before calling start_response");
-      conn_.send_response_start(std::move(*pending_start));
-      start_sent = true;
-    }
-    conn_.send_response_body(bytes, more_body);
-    if (!flush()) throw asgi::ClientDisconnected();
-  };
-
-  wsgi::StartResponse start_response(
-      [&](int status, Headers headers, std::exception_ptr exc_info) -> wsgi::Write {
-        if (exc_info) {
-          if (start_sent) std::rethrow_exception(exc_info);
-        } else if (pending_start || start_sent) {
-          throw std::logic_error("start_response called a second time without exc_info");
-        }
-        pending_start = asgi::HttpResponseStart{status, std::move(headers), false};
-        return [&send_body](std::string_view bytes) {
-          if (!bytes.empty()) send_body(bytes, true);
-        };
+  wsgi::ResponseDriver driver(
+      [this](int status, Headers headers) {
+        conn_.send_response_start(asgi::HttpResponseStart{status, std::move(headers), false});
+      },
+      [this](std::string_view bytes, bool more) {
+        conn_.send_response_body(bytes, more);
+        if (!flush()) throw asgi::ClientDisconnected();
       });
-
-  wsgi::Body body = context_.app(environ, start_response);
-  // Each chunk goes out before the next is asked for (spec/sync.md: a server
-  // does not delay a chunk), so a streamed response streams. An app that knows
-  // its length says so in Content-Length; otherwise the response is chunked.
-  while (std::optional<std::string> chunk = body.next()) {
-    if (!chunk->empty()) send_body(*chunk, true);
-  }
-  // Without any start_response, end_cycle reports the app's mistake and answers 500.
-  if (pending_start || start_sent) send_body({}, false);
-  // A failing close() is the app's bug, but the response is already complete.
-  try {
-    body.close();
-  } catch (...) {
-    error_log()->error("Exception closing the response body: {}",
-                       describe_exception(std::current_exception()));
-  }
+  driver.run(context_.app, environ);
 }
 
 }  // namespace

@@ -131,7 +131,7 @@ TEST_P(Conformance, ChunkedRequestBodyReachesApp) {
   EXPECT_EQ(response.body, "hello world");
 }
 
-TEST_P(Conformance, ChunkedResponseWithoutContentLength) {
+TEST_P(Conformance, ResponseWithoutContentLengthIsChunkedUnlessSentWhole) {
   start();
   RawClient client = connect();
   client.send_request("GET", "/chunked");
@@ -139,6 +139,12 @@ TEST_P(Conformance, ChunkedResponseWithoutContentLength) {
   EXPECT_EQ(response.status, 200);
   EXPECT_TRUE(response.chunked);
   EXPECT_EQ(response.body, "one,two,three");
+  // A body handed over whole, still without a length from the app, gets one.
+  client.send_request("GET", "/whole");
+  RawResponse whole = client.read_response();
+  EXPECT_FALSE(whole.chunked);
+  EXPECT_EQ(whole.header("content-length"), "11");
+  EXPECT_EQ(whole.body, "all at once");
 }
 
 TEST_P(Conformance, KeepAliveReusesConnection) {

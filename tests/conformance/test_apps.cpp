@@ -67,6 +67,10 @@ awaitable<void> serve_http_async(std::shared_ptr<Probe> probe, asgi::Scope scope
     for (const char* piece : {"one,", "two,"}) co_await send(asgi::HttpResponseBody{piece, true});
     co_return co_await send(asgi::HttpResponseBody{"three", false});
   }
+  if (path == "/whole") {
+    co_await send(asgi::HttpResponseStart{200, {{"content-type", "text/plain"}}});
+    co_return co_await send(asgi::HttpResponseBody{"all at once", false});
+  }
   if (path == "/state") {
     auto greeting = scope.state ? scope.state->get<std::string>("greeting") : nullptr;
     co_return co_await answer(send, 200, greeting ? *greeting : "no state");
@@ -121,6 +125,10 @@ wsgi::Body serve_http_sync(const std::shared_ptr<Probe>& probe, wsgi::Environ& e
   if (path == "/chunked") {
     start_response(200, {{"content-type", "text/plain"}});
     return wsgi::Body(std::vector<std::string>{"one,", "two,", "three"});
+  }
+  if (path == "/whole") {
+    start_response(200, {{"content-type", "text/plain"}});
+    return wsgi::Body("all at once");
   }
   if (path == "/state") {
     auto greeting = environ.state ? environ.state->get<std::string>("greeting") : nullptr;

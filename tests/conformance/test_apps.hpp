@@ -6,6 +6,7 @@
 //   /hello            200 "Hello, world!" with Content-Length
 //   /echo             200 with the request body (read to the end) as body
 //   /chunked          "one," "two," "three" in three pieces, no Content-Length
+//   /whole            "all at once" in one piece that ends the body, no Content-Length
 //   /state            the "greeting" lifespan startup stored in the state
 //   /slow?ms=N        waits N ms, then 200 "done"
 //   /stream           sends "tick" every 20 ms until the client goes away

@@ -179,6 +179,36 @@ TEST_F(ThreadedServerTest, RequestBodyStreamsToTheApp) {
   EXPECT_EQ(response.body, "got 0123456789");
 }
 
+TEST_F(ThreadedServerTest, BodyOfOneChunkGetsAContentLength) {
+  auto one = Application::from_sync("one", [](wsgi::Environ&, wsgi::StartResponse& sr) {
+    sr(200, {});
+    return wsgi::Body("hello");
+  });
+  BackgroundServer server(threaded_server_factory(), test_config(1), one);
+  TestClient client(server.port());
+  Response response = client.get("/");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_NE(response.head.find("content-length: 5"), std::string::npos) << response.head;
+  EXPECT_EQ(response.head.find("chunked"), std::string::npos) << response.head;
+  EXPECT_EQ(response.body, "hello");
+}
+
+TEST_F(ThreadedServerTest, GeneratedBodyOfOneChunkIsChunked) {
+  auto generated = Application::from_sync("generated", [](wsgi::Environ&, wsgi::StartResponse& sr) {
+    sr(200, {});
+    auto sent = std::make_shared<bool>(false);
+    return wsgi::Body::generate([sent]() -> std::optional<std::string> {
+      if (std::exchange(*sent, true)) return std::nullopt;
+      return "hello";
+    });
+  });
+  BackgroundServer server(threaded_server_factory(), test_config(1), generated);
+  TestClient client(server.port());
+  Response response = client.get("/");
+  EXPECT_NE(response.head.find("chunked"), std::string::npos) << response.head;
+  EXPECT_EQ(response.body, "hello");
+}
+
 TEST_F(ThreadedServerTest, StreamedBodyIsChunked) {
   auto stream = Application::from_sync("stream", [](wsgi::Environ&, wsgi::StartResponse& sr) {
     sr(200, {});

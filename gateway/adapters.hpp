@@ -14,7 +14,8 @@ namespace csgi {
 // outlive the returned app); the request body streams in through a blocking
 // InputStream and the response streams out, each chunk handed to `send` and the
 // sync thread blocked until `send` completes (backpressure, no buffering of the
-// whole body). With a one-thread executor, calls are serialised.
+// whole body). With a one-thread executor, calls are serialised, and the app
+// sees Environ::multithread false; with more threads, true.
 asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor);
 
 // An async app as a sync one. Each call runs `app` to completion on a fresh

@@ -177,23 +177,32 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
   bool disconnected_ = false;
 };
 
-asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app,
-                                    asio::any_io_executor pool, asgi::Scope scope,
-                                    asgi::Receive receive, asgi::Send send) {
+// Where a sync app runs: the pool, and whether it has room for concurrent calls.
+struct SyncPool {
+  asio::any_io_executor executor;
+  bool multithread;
+};
+
+asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPool pool,
+                                    asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
   if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
+  wsgi::Environ environ = environ_from_scope(scope);
+  environ.multithread = pool.multithread;
   auto call = std::make_shared<SyncCall>(co_await asio::this_coro::executor, std::move(receive),
-                                         std::move(send), environ_from_scope(scope));
-  co_await run_on_pool(pool, [call, app] { call->run(*app); });
+                                         std::move(send), std::move(environ));
+  co_await run_on_pool(pool.executor, [call, app] { call->run(*app); });
 }
 
 }  // namespace
 
 asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor) {
   auto shared = std::make_shared<const wsgi::App>(std::move(app));
+  // A one-thread executor serialises the calls: the app is never called
+  // concurrently, which is what Environ::multithread false promises.
+  SyncPool pool{executor.get_executor(), executor.threads() > 1};
   // A plain lambda returning the coroutine: nothing the coroutine uses lives in
   // the std::function, which callers may copy or drop while requests run.
-  return [shared, pool = executor.get_executor()](asgi::Scope scope, asgi::Receive receive,
-                                                  asgi::Send send) {
+  return [shared, pool](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
     return call_sync_app(shared, pool, std::move(scope), std::move(receive), std::move(send));
   };
 }

@@ -303,6 +303,25 @@ TEST(WsgiToAsgi, ScopeBecomesTheEnviron) {
   EXPECT_EQ(seen.header("Host"), "example");
 }
 
+// Environ::multithread promises concurrent calls only where they can happen.
+bool multithread_seen(std::size_t threads) {
+  SyncExecutor executor(threads);
+  AsyncServerStub server;
+  std::atomic<bool> multithread = false;
+  wsgi::App app = [&](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
+    multithread = environ.multithread;
+    start_response(200, {});
+    return wsgi::Body();
+  };
+  test::run_async_app(wsgi_to_asgi(app, executor), server);
+  return multithread;
+}
+
+TEST(WsgiToAsgi, EnvironIsMultithreadOnlyWithSeveralExecutorThreads) {
+  EXPECT_FALSE(multithread_seen(1));
+  EXPECT_TRUE(multithread_seen(2));
+}
+
 // The sync app blocks until a timer on the loop fires: if the adapter blocked
 // the loop while the app runs, the timer could never fire.
 TEST(WsgiToAsgi, LoopKeepsRunningWhileTheSyncAppBlocks) {

@@ -1,9 +1,16 @@
 // middleware::exceptions_to_500: the app's exception as a 500 while that is
 // still possible (spec/async.md and spec/sync.md, "Error handling").
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
+
 #include "gateway/error_log.hpp"
 #include "gateway/middleware.hpp"
 
 namespace csgi::middleware {
+
+namespace asio = boost::asio;
 
 namespace {
 
@@ -56,6 +63,12 @@ asgi::awaitable<void> call_guarded(std::shared_ptr<const asgi::App> app, asgi::S
     co_await (*app)(std::move(scope), std::move(receive), std::move(guarded));
   } catch (const asgi::ClientDisconnected&) {
     throw;
+  } catch (const boost::system::system_error& e) {
+    // The server's cancellation (a disconnect, or the end of a graceful
+    // shutdown) ends the request; it is nobody's error (spec/async.md,
+    // "Cancellation").
+    if (e.code() == asio::error::operation_aborted) throw;
+    error = std::current_exception();
   } catch (...) {
     error = std::current_exception();
   }
@@ -65,7 +78,11 @@ asgi::awaitable<void> call_guarded(std::shared_ptr<const asgi::App> app, asgi::S
     if (state->held) co_await send(std::move(*state->held));
     co_return;
   }
-  if (state->forwarded) std::rethrow_exception(error);
+  // Whatever the app turned the cancellation into is not an error to answer
+  // either, and a cancelled coroutine could not send the 500.
+  auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
+  if (state->forwarded || cancelled != asio::cancellation_type::none)
+    std::rethrow_exception(error);
   detail::log_app_error("Exception in ASGI application", method, path, error);
   co_await send(asgi::HttpResponseStart{500, error_headers(), false});
   co_await send(asgi::HttpResponseBody{std::string(error_body), false});

@@ -1,4 +1,6 @@
 // Middleware composition, server_timing and exceptions_to_500 in both forms.
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -145,6 +147,65 @@ TEST(Middleware, AsyncClientDisconnectIsNotTurnedIntoA500) {
   server.disconnect_at_body = 0;
   auto error = test::run_async_app(middleware::exceptions_to_500(async_ok()), server);
   EXPECT_EQ(what(error), "client disconnected");
+  EXPECT_EQ(log.text(), "");
+}
+
+// Runs `app` on a fresh loop and, once it has waited 10 ms, cancels it as a
+// server does when the client goes (terminal); returns what escaped it.
+std::exception_ptr run_and_cancel(const asgi::App& app, AsyncServerStub& server) {
+  namespace asio = boost::asio;
+  asio::io_context context;
+  asio::cancellation_signal cancel;
+  std::exception_ptr error;
+  bool done = false;
+  asio::co_spawn(context, app({}, server.receive(), server.send()),
+                 asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+                   error = e;
+                   done = true;
+                 }));
+  asio::steady_timer timer(context, std::chrono::milliseconds(10));
+  timer.async_wait([&](auto) { cancel.emit(asio::cancellation_type::terminal); });
+  context.run();
+  EXPECT_TRUE(done) << "the app never completed";
+  return error;
+}
+
+// Waits an hour on a timer; with `translate`, turns the cancellation into an
+// exception of its own, as cleanup code that fails would.
+asgi::App waiting_an_hour(bool translate) {
+  return [translate](asgi::Scope, asgi::Receive, asgi::Send) -> asgi::awaitable<void> {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,
+                                    std::chrono::hours(1));
+    try {
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    } catch (const boost::system::system_error&) {
+      if (translate) throw std::runtime_error("cleanup failed");
+      throw;
+    }
+  };
+}
+
+TEST(Middleware, AsyncCancellationPassesThroughUnloggedAndWithoutA500) {
+  ErrorLogCapture log;
+  AsyncServerStub server;
+  auto error = run_and_cancel(middleware::exceptions_to_500(waiting_an_hour(false)), server);
+  try {
+    std::rethrow_exception(error);
+  } catch (const boost::system::system_error& e) {
+    EXPECT_EQ(e.code(), boost::asio::error::operation_aborted);
+  } catch (...) {
+    ADD_FAILURE() << "expected the cancellation, got: " << what(error);
+  }
+  EXPECT_TRUE(server.sent.empty());
+  EXPECT_EQ(log.text(), "");
+}
+
+TEST(Middleware, AsyncErrorOfACancelledAppPropagatesUnlogged) {
+  ErrorLogCapture log;
+  AsyncServerStub server;
+  auto error = run_and_cancel(middleware::exceptions_to_500(waiting_an_hour(true)), server);
+  EXPECT_EQ(what(error), "cleanup failed");
+  EXPECT_TRUE(server.sent.empty());
   EXPECT_EQ(log.text(), "");
 }
 

@@ -353,6 +353,30 @@ TEST_F(ThreadedServerTest, GracefulShutdownServesConnectionsWaitingForAThread) {
   EXPECT_EQ(waiting.get().status, 200);
 }
 
+TEST_F(ThreadedServerTest, ConnectionWhoseRequestIsOnTheWayKeepsItsThreadFromAWaitingOne) {
+  BackgroundServer server(threaded_server_factory(), test_config(1), sync_app());
+  auto busy =
+      std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=200"); });
+  std::this_thread::sleep_for(50ms);
+  TestClient late(server.port());  // connected; its request follows
+  std::this_thread::sleep_for(20ms);
+  auto waiting = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/"); });
+  std::this_thread::sleep_for(300ms);  // the thread is free again and took `late` first
+  EXPECT_EQ(late.get("/").status, 200);
+  EXPECT_EQ(waiting.get().status, 200);
+  EXPECT_EQ(busy.get().status, 200);
+}
+
+TEST_F(ThreadedServerTest, GracefulShutdownServesAConnectionWhoseRequestIsOnTheWay) {
+  BackgroundServer server(threaded_server_factory(), test_config(2), sync_app());
+  TestClient late(server.port());
+  std::this_thread::sleep_for(100ms);  // accepted and taken by a thread
+  server.stop();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(late.get("/").status, 200);
+  EXPECT_EQ(server.wait(), 0);
+}
+
 TEST_F(ThreadedServerTest, ShutdownTimeoutAbortsStuckConnections) {
   Config config = test_config(1);
   config.timeout_graceful_shutdown = 100ms;

@@ -10,11 +10,15 @@
 
 #include "apps/loader.hpp"
 #include "apps/registry.hpp"
+#include "gateway/common.hpp"
 
 namespace csgi::cli {
 namespace {
 
-std::string version_line() { return "csgi " CSGI_VERSION " (spec " CSGI_SPEC_VERSION ")"; }
+// The spec version is the one the scopes carry (csgi::spec_version).
+std::string version_line() {
+  return "csgi " CSGI_VERSION " (spec " + std::string(spec_version) + ")";
+}
 
 // Lists a flag by its names alone ("--access-log, --no-access-log"); CLI11
 // would append the value each name stands for ("--no-access-log{false}").

@@ -5,6 +5,11 @@
 
 namespace csgi {
 
+// The build's CSGI_SPEC_VERSION (CMakeLists.txt, which the ctest of
+// `csgi --version` also reads) must name the version the code implements.
+static_assert(spec_version == CSGI_SPEC_VERSION,
+              "CSGI_SPEC_VERSION in CMakeLists.txt and csgi::spec_version disagree");
+
 namespace {
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {

@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "gateway/common.hpp"
+
 namespace csgi::cli {
 namespace {
 
@@ -47,7 +49,8 @@ TEST(CommandLine, VersionPrintsVersionAndSpec) {
   Invocation run;
   run({"--version"});
   EXPECT_EQ(run.exit_code, 0);
-  EXPECT_EQ(run.out, "csgi " CSGI_VERSION " (spec " CSGI_SPEC_VERSION ")\n");
+  // The spec version is the one every scope carries.
+  EXPECT_EQ(run.out, "csgi " CSGI_VERSION " (spec " + std::string(spec_version) + ")\n");
 }
 
 TEST(CommandLine, ServeLoadsTheAppAndPassesResolvedSettings) {

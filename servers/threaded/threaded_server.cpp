@@ -19,6 +19,7 @@
 #include "servers/cycle.hpp"
 #include "servers/logging.hpp"
 #include "servers/serve.hpp"
+#include "servers/supervisor/worker.hpp"
 #include "servers/threaded/blocking_socket.hpp"
 #include "servers/threaded/connection.hpp"
 #include "servers/threaded/connection_pool.hpp"
@@ -68,6 +69,20 @@ class StopSignals {
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
 };
+
+// `app` counting each call against --limit-max-requests (RequestBudget,
+// servers/supervisor/worker.hpp). Every request the server hands to an app goes
+// through here; connections refused with 503 never reach it, so they are not
+// counted, as the loop server does not count them.
+wsgi::App counting_requests(wsgi::App app, const Config& config) {
+  if (!config.limit_max_requests) return app;
+  auto budget = std::make_shared<RequestBudget>(config);
+  return [app = std::move(app), budget](wsgi::Environ& environ,
+                                        wsgi::StartResponse& start_response) {
+    budget->count();
+    return app(environ, start_response);
+  };
+}
 
 // Waits up to `timeout` (the driver's own deadline for a first request) for
 // the first bytes of a connection a thread has just taken: true once they, or
@@ -159,7 +174,7 @@ std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(std::shared_ptr<State>
   // ignores the shutdown timeout.
   auto context = std::make_shared<threaded::ConnectionContext>();
   context->config = config_;
-  context->app = app_.as_sync();
+  context->app = counting_requests(app_.as_sync(), config_);
   context->state = std::move(state);
   context->limits = protocol_limits(config_);
 

@@ -11,7 +11,9 @@
 // Apps run in their sync form (Application::as_sync): a sync app on the
 // connection's thread, an async app through asgi_to_wsgi, so each request gets
 // a fresh event loop on that thread and the awaits inside it run concurrently.
-// Lifespan runs on a private loop thread for the life of the server.
+// Lifespan runs on a private loop thread for the life of the server. Each
+// request handed to the app counts against --limit-max-requests, as on the
+// loop server (RequestBudget, servers/supervisor/worker.hpp).
 #pragma once
 
 #include <chrono>

@@ -248,9 +248,13 @@ TEST(ServeWorkersTest, AppThatCannotBeBuiltInAWorkerStopsTheSupervisorWithItsMes
   EXPECT_NE(csgi.log().find("Reason: Worker failed to boot."), std::string::npos) << csgi.log();
 }
 
-TEST(ServeWorkersTest, RequestLimitRecyclesWorkersWithoutDroppingARequest) {
-  CsgiProcess csgi({test_app("whoami"), "--workers", "1", "--supervise", "--no-access-log",
-                    "--limit-max-requests", "10"});
+// The request limit on each server kind (`--server loop|threaded`).
+class RequestLimitTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(RequestLimitTest, RecyclesWorkersWithoutDroppingARequest) {
+  CsgiProcess csgi({test_app("whoami"), "--server", GetParam(), "--workers", "1", "--supervise",
+                    "--no-access-log", "--limit-max-requests", "10",
+                    "--limit-max-requests-jitter", "3"});
   wait_booted(csgi, 1);
   std::set<pid_t> served_by;
   for (int i = 0; i < 100; ++i) {
@@ -258,10 +262,35 @@ TEST(ServeWorkersTest, RequestLimitRecyclesWorkersWithoutDroppingARequest) {
     ASSERT_TRUE(reply && reply->status == 200) << "request " << i << "\n" << csgi.log();
     served_by.insert(reply->worker);
   }
-  // Each worker serves at least 10, and a few more while its successor boots.
+  // Each worker serves 10 to 13, and a few more while its successor boots.
   EXPECT_GE(served_by.size(), 3u) << csgi.log();
   EXPECT_GE(csgi.count_in_log("reached its request limit"), 2u) << csgi.log();
 }
+
+TEST_P(RequestLimitTest, RecyclesUnderSteadyLoadWithoutAFailedRequest) {
+  CsgiProcess csgi({test_app("whoami"), "--server", GetParam(), "--workers", "2",
+                    "--no-access-log", "--limit-max-requests", "40"});
+  wait_booted(csgi, 2);
+  SteadyLoad load(csgi.port(), "/", 4);
+  ASSERT_TRUE(csgi.wait_for_log(") stopped", 4)) << csgi.log();
+  load.stop();
+  EXPECT_EQ(load.failed(), 0) << csgi.log();
+  EXPECT_GE(load.ok(), 160);
+}
+
+TEST_P(RequestLimitTest, WithoutASupervisorTheServerStopsAfterItsLimit) {
+  CsgiProcess csgi({test_app("whoami"), "--server", GetParam(), "--no-access-log",
+                    "--limit-max-requests", "3"});
+  ASSERT_NE(csgi.port(), 0) << csgi.log();
+  for (int i = 0; i < 3; ++i) {
+    auto reply = get_once(csgi.port(), "/");
+    ASSERT_TRUE(reply && reply->status == 200) << "request " << i << "\n" << csgi.log();
+  }
+  EXPECT_EQ(csgi.wait_exit(), 0) << csgi.log();
+  EXPECT_EQ(csgi.count_in_log("Maximum request limit of 3 exceeded"), 1u) << csgi.log();
+}
+
+INSTANTIATE_TEST_SUITE_P(ServerKinds, RequestLimitTest, ::testing::Values("loop", "threaded"));
 
 }  // namespace
 }  // namespace csgi::servers::testing

@@ -12,7 +12,8 @@
 //  - stops instead of fork-looping when a worker exits non-zero before it has
 //    booted (its first heartbeat): the app failed to load or lifespan startup
 //    failed. run() then returns that worker's exit code;
-//  - kills (SIGKILL) and replaces a worker whose event loop has not beaten for
+//  - kills (SIGKILL) and replaces a worker whose loop (the loop server's event
+//    loop, the threaded server's acceptor) has not beaten for
 //    `timeout_worker_healthcheck`;
 //  - TERM, INT: graceful stop. Every worker gets SIGTERM and
 //    `timeout_graceful_shutdown` (plus `kill_grace` for its own cancellation)

@@ -61,6 +61,20 @@ void Heartbeat::Impl::beat_and_rearm(const std::shared_ptr<Impl>& impl) {
   });
 }
 
+PolledHeartbeat::PolledHeartbeat(const Config& config)
+    : fd_(config.heartbeat_fd), interval_(config.heartbeat_interval) {}
+
+void PolledHeartbeat::beat_if_due(Clock::time_point now) {
+  if (fd_ < 0 || (last_ && now < *last_ + interval_)) return;
+  send_heartbeat_byte(fd_, heartbeat_beat);
+  last_ = now;
+}
+
+std::optional<PolledHeartbeat::Clock::time_point> PolledHeartbeat::next_beat() const {
+  if (fd_ < 0) return std::nullopt;
+  return last_ ? *last_ + interval_ : Clock::now();
+}
+
 RequestBudget::RequestBudget(const Config& config)
     : limit_(config.limit_max_requests), heartbeat_fd_(config.heartbeat_fd) {}
 

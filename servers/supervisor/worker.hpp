@@ -6,7 +6,9 @@
 //    blocked (an app stuck in a blocking call on the loop thread) stops beating,
 //    and the supervisor kills the worker after `timeout_worker_healthcheck`.
 //    The first beat also tells the supervisor the worker has booted: the app
-//    loaded and lifespan startup succeeded.
+//    loaded and lifespan startup succeeded. PolledHeartbeat is the same for a
+//    server without an event loop: the thread that waits in poll() (the
+//    threaded server's acceptor) beats between its waits.
 //  - RequestBudget: counts requests; at `Config::limit_max_requests` it asks to
 //    be retired. Supervised, the supervisor starts a replacement and, once it
 //    has booted, stops this worker gracefully with SIGTERM; unsupervised, the
@@ -54,6 +56,29 @@ class Heartbeat {
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;  // shared with the pending timer handler
+};
+
+class PolledHeartbeat {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Beats to `config.heartbeat_fd` every `config.heartbeat_interval`; does
+  // nothing when not supervised. Use from one thread: the one whose waits it
+  // bounds.
+  explicit PolledHeartbeat(const Config& config);
+
+  // Call on every turn of the loop, once the worker is ready to serve: beats
+  // when the interval has passed since the last beat (the first call beats at
+  // once: booted).
+  void beat_if_due(Clock::time_point now = Clock::now());
+  // When beat_if_due() is next due; bound every wait by it, so that only a
+  // stuck loop misses a beat. nullopt when not supervised.
+  std::optional<Clock::time_point> next_beat() const;
+
+ private:
+  int fd_;
+  std::chrono::milliseconds interval_;
+  std::optional<Clock::time_point> last_;
 };
 
 class RequestBudget {

@@ -198,9 +198,15 @@ std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(std::shared_ptr<State>
       });
 }
 
+// Under the supervisor, this loop beats: its waits are bounded by the
+// heartbeat interval, so a stuck acceptor (not merely a live process) is what
+// the supervisor's health check catches.
 void ThreadedServer::accept_until_stopped(ConnectionPool& pool) {
+  PolledHeartbeat heartbeat(config_);
   while (stop_requests() == 0) {
+    heartbeat.beat_if_due();
     std::optional<Clock::time_point> next = pool.expire_waiting();
+    if (auto beat = heartbeat.next_beat()) next = next ? std::min(*next, *beat) : *beat;
     int timeout = -1;
     if (next) {
       auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());

@@ -82,6 +82,28 @@ TEST(HeartbeatTest, UnsupervisedDoesNothing) {
   EXPECT_EQ(io.run(), 0u);
 }
 
+TEST(PolledHeartbeatTest, BeatsAtOnceThenWhenTheIntervalHasPassed) {
+  Channel channel;
+  PolledHeartbeat heartbeat(supervised(channel, 100ms));
+  auto start = PolledHeartbeat::Clock::now();
+  EXPECT_EQ(channel.drain(), "");  // nothing before the first turn: not booted yet
+  EXPECT_LE(heartbeat.next_beat(), PolledHeartbeat::Clock::now());
+  heartbeat.beat_if_due(start);
+  EXPECT_EQ(channel.drain(), "b");
+  EXPECT_EQ(heartbeat.next_beat(), start + 100ms);
+  heartbeat.beat_if_due(start + 99ms);
+  EXPECT_EQ(channel.drain(), "");
+  heartbeat.beat_if_due(start + 100ms);
+  EXPECT_EQ(channel.drain(), "b");
+  EXPECT_EQ(heartbeat.next_beat(), start + 200ms);
+}
+
+TEST(PolledHeartbeatTest, UnsupervisedNeverBoundsAWait) {
+  PolledHeartbeat heartbeat(Config{});
+  heartbeat.beat_if_due();
+  EXPECT_EQ(heartbeat.next_beat(), std::nullopt);
+}
+
 TEST(RequestBudgetTest, AsksTheSupervisorOnceWhenTheLimitIsReached) {
   Channel channel;
   Config config = supervised(channel, 1000ms);

@@ -1,7 +1,10 @@
 // The threaded server end to end over real sockets: concurrency of sync apps,
 // a loop per request for async apps, failures that stay contained, 503 when
-// every thread is busy, keep-alive, lifespan and graceful shutdown.
+// every thread is busy, keep-alive, lifespan, graceful shutdown, and the
+// acceptor's heartbeat under a supervisor.
 #include "servers/threaded/threaded_server.hpp"
+
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -375,6 +378,35 @@ TEST_F(ThreadedServerTest, GracefulShutdownServesAConnectionWhoseRequestIsOnTheW
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(late.get("/").status, 200);
   EXPECT_EQ(server.wait(), 0);
+}
+
+// The supervisor's end of a heartbeat channel: counts the beats that arrived.
+std::size_t beats_in(int fd) {
+  std::size_t beats = 0;
+  char buffer[256];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0;)
+    beats += static_cast<std::size_t>(n);
+  return beats;
+}
+
+TEST_F(ThreadedServerTest, SupervisedAcceptorBeatsOnEveryIntervalWhileNothingArrives) {
+  int channel[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, channel), 0);
+  Config config = test_config(1);
+  config.heartbeat_fd = channel[1];
+  config.heartbeat_interval = 20ms;
+  BackgroundServer server(threaded_server_factory(), config, sync_app());
+  std::this_thread::sleep_for(200ms);
+  auto beats = beats_in(channel[0]);
+  EXPECT_GE(beats, 5u);  // one at once, then one per 20 ms
+  EXPECT_LE(beats, 12u);
+  server.stop();
+  EXPECT_EQ(server.wait(), 0);
+  beats_in(channel[0]);
+  std::this_thread::sleep_for(60ms);
+  EXPECT_EQ(beats_in(channel[0]), 0u) << "a stopped acceptor does not beat";
+  ::close(channel[0]);
+  ::close(channel[1]);
 }
 
 TEST_F(ThreadedServerTest, ShutdownTimeoutAbortsStuckConnections) {

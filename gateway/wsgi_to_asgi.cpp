@@ -11,6 +11,8 @@
 #include <cctype>
 #include <cstring>
 #include <future>
+#include <optional>
+#include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -88,14 +90,18 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
   }
 
   // Runs the app through a ResponseDriver whose head and chunks go to `send`.
+  // The driver sends a head only right before a chunk, so the head waits for
+  // it and both cross to the loop together: one round trip per response of
+  // one chunk, not two.
   void run(const wsgi::App& app) {
+    std::optional<asgi::HttpResponseStart> head;
     wsgi::ResponseDriver driver(
-        [this](int status, Headers headers) {
-          send_on_loop(
-              asgi::HttpResponseStart{status, lower_case_names(std::move(headers)), false});
+        [&head](int status, Headers headers) {
+          head.emplace(status, lower_case_names(std::move(headers)), false);
         },
-        [this](std::string_view chunk, bool more) {
-          send_on_loop(asgi::HttpResponseBody{std::string(chunk), more});
+        [this, &head](std::string_view chunk, bool more) {
+          send_on_loop(std::exchange(head, std::nullopt),
+                       asgi::HttpResponseBody{std::string(chunk), more});
         });
     driver.run(app, environ_);
   }
@@ -148,13 +154,17 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
     return take(future);
   }
 
-  void send_on_loop(asgi::SendEvent event) {
+  // Sends `head` (when there is one) and then `body` on the loop, and blocks
+  // until both were taken.
+  void send_on_loop(std::optional<asgi::HttpResponseStart> head, asgi::HttpResponseBody body) {
     auto promise = std::make_shared<std::promise<void>>();
     auto future = promise->get_future();
     asio::co_spawn(
         loop_,
-        [self = shared_from_this(), event = std::move(event)]() mutable {
-          return self->send_(std::move(event));
+        [self = shared_from_this(), head = std::move(head),
+         body = std::move(body)]() mutable -> asgi::awaitable<void> {
+          if (head) co_await self->send_(std::move(*head));
+          co_await self->send_(std::move(body));
         },
         [promise](std::exception_ptr error) {
           if (error)

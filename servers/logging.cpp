@@ -1,5 +1,7 @@
 #include "servers/logging.hpp"
 
+#include <unistd.h>
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -74,6 +76,24 @@ void log_access(std::string_view client, std::string_view method, std::string_vi
     logger.info("{} - \"{} {}?{} HTTP/{}\" {}", client, method, raw_path, query_string,
                 http_version, status);
 }
+
+void log_server_process_started() { error_log()->info("Started server process [{}]", ::getpid()); }
+
+void log_running_on(std::string_view url) {
+  error_log()->info("csgi running on {} (Press CTRL+C to quit)", url);
+}
+
+void log_shutting_down() { error_log()->info("Shutting down"); }
+
+void log_waiting_for_connections() {
+  error_log()->info("Waiting for connections to close. (CTRL+C to force quit)");
+}
+
+void log_cancelling_connections(std::size_t count) {
+  error_log()->warn("Cancel {} running connection(s), timeout graceful shutdown exceeded", count);
+}
+
+void log_server_process_finished() { error_log()->info("Finished server process [{}]", ::getpid()); }
 
 std::string describe_exception(std::exception_ptr error) {
   try {

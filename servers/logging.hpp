@@ -2,6 +2,7 @@
 // server and the app, "csgi.access" for one line per response.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <memory>
 #include <string>
@@ -21,6 +22,15 @@ std::shared_ptr<spdlog::logger> access_log();
 // Writes `127.0.0.1:54321 - "GET /api/?x=1 HTTP/1.1" 200` when access logging is on.
 void log_access(std::string_view client, std::string_view method, std::string_view raw_path,
                 std::string_view query_string, std::string_view http_version, int status);
+
+// The lines every server kind logs at the same moments of its life, worded
+// once, as uvicorn words them.
+void log_server_process_started();                // "Started server process [pid]"
+void log_running_on(std::string_view url);        // "csgi running on URL (Press CTRL+C to quit)"
+void log_shutting_down();                         // "Shutting down"
+void log_waiting_for_connections();               // graceful shutdown waits for them
+void log_cancelling_connections(std::size_t count);  // graceful shutdown timed out
+void log_server_process_finished();               // "Finished server process [pid]"
 
 // The message of an exception for log lines ("unknown exception" when it is
 // not a std::exception).

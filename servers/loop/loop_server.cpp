@@ -122,7 +122,7 @@ void LoopServer::finish_sync_work() {
 }
 
 asio::awaitable<void> LoopServer::main(RunOptions options) {
-  error_log()->info("Started server process [{}]", ::getpid());
+  log_server_process_started();
   bool serving = co_await lifespan_->startup() && open_acceptor();
   if (!serving) {
     if (exit_code_ == 0) exit_code_ = 3;
@@ -135,14 +135,14 @@ asio::awaitable<void> LoopServer::main(RunOptions options) {
   // that the loop is not blocked.
   Heartbeat heartbeat(io_.get_executor(), config_);
   heartbeat.start();
-  error_log()->info("csgi running on {} (Press CTRL+C to quit)", listener_.url());
+  log_running_on(listener_.url());
   if (options.on_started) options.on_started(true);
 
   co_await stop_requested_.wait();
   heartbeat.stop();
   co_await shut_down();
   co_await lifespan_->shutdown();
-  error_log()->info("Finished server process [{}]", ::getpid());
+  log_server_process_finished();
   // A lifespan app may still be parked on receive(): stop rather than wait.
   io_.stop();
 }
@@ -196,7 +196,7 @@ asio::awaitable<void> LoopServer::handle_signals() {
 }
 
 asio::awaitable<void> LoopServer::shut_down() {
-  error_log()->info("Shutting down");
+  log_shutting_down();
   context_->stopping = true;
   boost::system::error_code ignored;
   if (acceptor_) acceptor_->close(ignored);
@@ -209,13 +209,12 @@ asio::awaitable<void> LoopServer::shut_down() {
   for (Connection* connection : snapshot()) connection->close_if_idle();
   if (context_->connections.empty()) co_return;
 
-  error_log()->info("Waiting for connections to close. (CTRL+C to force quit)");
+  log_waiting_for_connections();
   asio::steady_timer timer(io_, config_.timeout_graceful_shutdown);
   co_await (context_->all_closed.wait() || timer.async_wait(use_awaitable) || force_stop_.wait());
   if (context_->connections.empty()) co_return;
 
-  error_log()->warn("Cancel {} running connection(s), timeout graceful shutdown exceeded",
-                    context_->connections.size());
+  log_cancelling_connections(context_->connections.size());
   for (Connection* connection : snapshot()) connection->cancel();
   timer.expires_after(cancel_grace);
   co_await (context_->all_closed.wait() || timer.async_wait(use_awaitable));

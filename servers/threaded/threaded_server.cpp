@@ -140,6 +140,7 @@ int ThreadedServer::run(const RunOptions& options) {
     if (options.on_started) options.on_started(serving);
   };
   try {
+    log_server_process_started();
     threaded::LifespanThread lifespan(config_.lifespan, app_);
     if (!lifespan.startup()) {
       started(false);
@@ -147,7 +148,7 @@ int ThreadedServer::run(const RunOptions& options) {
     }
     auto pool = make_pool(lifespan.state());
     error_log()->info("Threaded server: up to {} connection threads", config_.threads);
-    error_log()->info("csgi running on {} (Press CTRL+C to quit)", listener_.url());
+    log_running_on(listener_.url());
     started(true);
 
     int code = 0;
@@ -157,10 +158,11 @@ int ThreadedServer::run(const RunOptions& options) {
       error_log()->error("Accepting connections failed: {}", e.what());
       code = 1;
     }
-    error_log()->info("Shutting down");
+    log_shutting_down();
     drain(*pool);
     pool.reset();
     lifespan.shutdown();
+    log_server_process_finished();
     return code;
   } catch (const std::exception& e) {
     error_log()->error("{}", e.what());
@@ -247,7 +249,11 @@ void ThreadedServer::drain(ConnectionPool& pool) {
   pool.stop_accepting();
   auto deadline = Clock::now() + config_.timeout_graceful_shutdown;
   bool forced = false;
+  bool announced = false;
+  // Idle connections close at once; those still there after the first turn
+  // are what graceful shutdown waits for.
   while (!pool.wait_until_done(std::min(deadline, Clock::now() + std::chrono::milliseconds(20)))) {
+    if (!std::exchange(announced, true)) log_waiting_for_connections();
     pool.expire_waiting();  // a queued connection still waits queue_timeout at most
     if (Clock::now() >= deadline || stop_requests() > 1) {
       forced = true;
@@ -255,8 +261,7 @@ void ThreadedServer::drain(ConnectionPool& pool) {
     }
   }
   if (forced) {
-    error_log()->warn("Cancelling {} connections still being served",
-                         pool.connections_served());
+    log_cancelling_connections(pool.connections_served() + pool.connections_waiting());
     pool.abort_connections();
   }
   if (!pool.join(Clock::now() + abort_grace))

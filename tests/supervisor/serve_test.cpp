@@ -292,5 +292,39 @@ TEST_P(RequestLimitTest, WithoutASupervisorTheServerStopsAfterItsLimit) {
 
 INSTANTIATE_TEST_SUITE_P(ServerKinds, RequestLimitTest, ::testing::Values("loop", "threaded"));
 
+// Where `lines` appear in `log`, one after the other: npos for the first
+// that does not appear after the one before it.
+std::size_t first_out_of_order(const std::string& log, const std::vector<std::string>& lines) {
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    at = log.find(lines[i], at);
+    if (at == std::string::npos) return i;
+  }
+  return std::string::npos;
+}
+
+// What each server kind logs over its life, alone or under the supervisor.
+class LogLinesTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LogLinesTest, ASingleServerLogsItsLifeLikeUvicorn) {
+  CsgiProcess csgi({"hello", "--server", GetParam(), "--no-access-log"});
+  ASSERT_NE(csgi.port(), 0) << csgi.log();
+  int answered = answered_while(csgi.port(), 1, "/?delay_ms=500", [&] { csgi.signal(SIGTERM); });
+  EXPECT_EQ(answered, 1) << csgi.log();
+  EXPECT_EQ(csgi.wait_exit(), 0) << csgi.log();
+  std::string pid = "[" + std::to_string(csgi.pid()) + "]";
+  EXPECT_EQ(first_out_of_order(csgi.log(), {"Started server process " + pid,
+                                            "Application startup complete.",
+                                            "csgi running on http://127.0.0.1:",
+                                            "Shutting down",
+                                            "Waiting for connections to close.",
+                                            "Application shutdown complete.",
+                                            "Finished server process " + pid}),
+            std::string::npos)
+      << csgi.log();
+}
+
+INSTANTIATE_TEST_SUITE_P(ServerKinds, LogLinesTest, ::testing::Values("loop", "threaded"));
+
 }  // namespace
 }  // namespace csgi::servers::testing

@@ -39,6 +39,8 @@ struct Config {
   // (-1: not supervised) and how often the worker's event loop writes to it.
   int heartbeat_fd = -1;
   std::chrono::milliseconds heartbeat_interval{1000};
+  // True in a worker the supervisor forked.
+  bool supervised_worker() const { return heartbeat_fd >= 0; }
 
   // protocol limits
   std::size_t limit_request_line = 8190;     // 414 above it

@@ -135,7 +135,8 @@ asio::awaitable<void> LoopServer::main(RunOptions options) {
   // that the loop is not blocked.
   Heartbeat heartbeat(io_.get_executor(), config_);
   heartbeat.start();
-  log_running_on(listener_.url());
+  // A supervised worker does not: its supervisor says where they all listen.
+  if (!config_.supervised_worker()) log_running_on(listener_.url());
   if (options.on_started) options.on_started(true);
 
   co_await stop_requested_.wait();

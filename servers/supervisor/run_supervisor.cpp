@@ -49,9 +49,8 @@ int run_supervisor(const Config& config, const Application& app) {
     error_log()->error("{}", e.what());
     return worker_exit::failure;
   }
-  error_log()->info("csgi running on {} (Press CTRL+C to quit)", listener->url());
-
   SupervisorOptions options;
+  options.url = listener->url();
   options.workers = config.workers;
   options.timeout_graceful_shutdown = config.timeout_graceful_shutdown;
   options.timeout_worker_healthcheck = config.timeout_worker_healthcheck;

@@ -62,6 +62,7 @@ int Supervisor::run() {
   signals_ = &signals;
   parent_pid_ = ::getpid();
   error_log()->info("Started parent process [{}]", parent_pid_);
+  if (!options_.url.empty()) log_running_on(options_.url);
   manage_workers();
   while (!stopping_ || !workers_.empty()) {
     wait_for_events();

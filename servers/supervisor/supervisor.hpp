@@ -75,6 +75,9 @@ struct WorkerSetup {
 using WorkerTarget = std::function<int(const WorkerSetup& setup)>;
 
 struct SupervisorOptions {
+  // Where the socket listens: logged once, as "csgi running on URL", after the
+  // parent process has started (workers do not log it). Empty: not logged.
+  std::string url;
   std::size_t workers = 1;
   std::chrono::milliseconds timeout_graceful_shutdown{30000};
   std::chrono::milliseconds timeout_worker_healthcheck{30000};

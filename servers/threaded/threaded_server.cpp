@@ -148,7 +148,8 @@ int ThreadedServer::run(const RunOptions& options) {
     }
     auto pool = make_pool(lifespan.state());
     error_log()->info("Threaded server: up to {} connection threads", config_.threads);
-    log_running_on(listener_.url());
+    // A supervised worker does not: its supervisor says where they all listen.
+    if (!config_.supervised_worker()) log_running_on(listener_.url());
     started(true);
 
     int code = 0;

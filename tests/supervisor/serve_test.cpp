@@ -324,6 +324,23 @@ TEST_P(LogLinesTest, ASingleServerLogsItsLifeLikeUvicorn) {
       << csgi.log();
 }
 
+TEST_P(LogLinesTest, UnderTheSupervisorOnlyTheParentSaysWhereItListens) {
+  CsgiProcess csgi({"hello", "--server", GetParam(), "--workers", "2", "--no-access-log"});
+  wait_booted(csgi, 2);
+  ASSERT_TRUE(csgi.wait_for_log("Started server process [", 2)) << csgi.log();
+  EXPECT_EQ(first_out_of_order(csgi.log(), {"Started parent process [" + std::to_string(csgi.pid()),
+                                            "csgi running on http://127.0.0.1:"}),
+            std::string::npos)
+      << csgi.log();
+  for (pid_t worker : csgi.workers())
+    EXPECT_EQ(csgi.count_in_log("Started server process [" + std::to_string(worker) + "]"), 1u)
+        << csgi.log();
+  csgi.signal(SIGTERM);
+  EXPECT_EQ(csgi.wait_exit(), 0) << csgi.log();
+  EXPECT_EQ(csgi.count_in_log("running on"), 1u) << csgi.log();
+  EXPECT_EQ(csgi.count_in_log("Finished server process ["), 2u) << csgi.log();
+}
+
 INSTANTIATE_TEST_SUITE_P(ServerKinds, LogLinesTest, ::testing::Values("loop", "threaded"));
 
 }  // namespace

@@ -82,9 +82,28 @@ TEST(Listener, AdoptRejectsASocketThatDoesNotListen) {
   ::close(fd);
 }
 
+// Puts the process's open-file limits back as they were.
+class RestoreOpenFileLimit {
+ public:
+  RestoreOpenFileLimit() { ::getrlimit(RLIMIT_NOFILE, &saved_); }
+  ~RestoreOpenFileLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  RestoreOpenFileLimit(const RestoreOpenFileLimit&) = delete;
+  RestoreOpenFileLimit& operator=(const RestoreOpenFileLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
 TEST(Listener, OpenFileLimitRaisedToHardLimit) {
+  RestoreOpenFileLimit restore;
   rlimit limit{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  // Below the hard limit first, or there would be nothing to raise.
+  rlimit lowered = limit;
+  lowered.rlim_cur = limit.rlim_max / 2;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  ASSERT_LT(lowered.rlim_cur, limit.rlim_max);
+
   EXPECT_EQ(raise_open_file_limit(), limit.rlim_max);
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
   EXPECT_EQ(limit.rlim_cur, limit.rlim_max);

@@ -95,6 +95,10 @@ void log_cancelling_connections(std::size_t count) {
 
 void log_server_process_finished() { error_log()->info("Finished server process [{}]", ::getpid()); }
 
+void log_app_load_failed(std::string_view name, std::exception_ptr error) {
+  error_log()->error("Error loading the app {}: {}", name, describe_exception(error));
+}
+
 std::string describe_exception(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);

@@ -31,6 +31,8 @@ void log_shutting_down();                         // "Shutting down"
 void log_waiting_for_connections();               // graceful shutdown waits for them
 void log_cancelling_connections(std::size_t count);  // graceful shutdown timed out
 void log_server_process_finished();               // "Finished server process [pid]"
+// Building the server's form of the app `name` threw `error`.
+void log_app_load_failed(std::string_view name, std::exception_ptr error);
 
 // The message of an exception for log lines ("unknown exception" when it is
 // not a std::exception).

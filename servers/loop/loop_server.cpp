@@ -25,6 +25,7 @@
 #include "servers/cycle.hpp"
 #include "servers/logging.hpp"
 #include "servers/loop/connection.hpp"
+#include "servers/supervisor/exit_codes.hpp"
 #include "servers/supervisor/worker.hpp"
 
 namespace csgi::servers {
@@ -85,7 +86,13 @@ int LoopServer::run(const RunOptions& options) {
   EventLoopThreadMark loop_thread;
   // A peer that resets a connection must give EPIPE on write, not kill us.
   std::signal(SIGPIPE, SIG_IGN);
-  context_->app = application_.as_async(sync_);
+  try {
+    context_->app = application_.as_async(sync_);
+  } catch (...) {
+    log_app_load_failed(application_.name, std::current_exception());
+    if (options.on_started) options.on_started(false);
+    return worker_exit::app_load_failed;
+  }
   context_->limits = protocol_limits(config_);
   if (!listener_.is_unix() && !is_wildcard(listener_.local_endpoint()))
     context_->server_endpoint = listener_.local_endpoint();
@@ -95,7 +102,7 @@ int LoopServer::run(const RunOptions& options) {
   asio::co_spawn(io_, main(options), [this](std::exception_ptr error) {
     if (!error) return;
     error_log()->error("the server stopped on an error: {}", describe_exception(error));
-    exit_code_ = 1;
+    exit_code_ = worker_exit::failure;
     io_.stop();
   });
   if (options.handle_signals) asio::co_spawn(io_, handle_signals(), asio::detached);
@@ -125,7 +132,7 @@ asio::awaitable<void> LoopServer::main(RunOptions options) {
   log_server_process_started();
   bool serving = co_await lifespan_->startup() && open_acceptor();
   if (!serving) {
-    if (exit_code_ == 0) exit_code_ = 3;
+    if (exit_code_ == worker_exit::ok) exit_code_ = worker_exit::boot_failed;
     if (options.on_started) options.on_started(false);
     io_.stop();
     co_return;
@@ -159,7 +166,7 @@ bool LoopServer::open_acceptor() {
     error_log()->error("cannot accept on {}: {}", listener_.url(),
                        fd < 0 ? std::strerror(errno) : error.message());
     if (fd >= 0) ::close(fd);
-    exit_code_ = 1;
+    exit_code_ = worker_exit::failure;
     return false;
   }
   return true;

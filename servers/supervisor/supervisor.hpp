@@ -44,6 +44,8 @@
 
 #include <sys/types.h>
 
+#include "servers/supervisor/exit_codes.hpp"
+
 namespace csgi {
 struct Application;
 }
@@ -52,14 +54,6 @@ namespace csgi::servers {
 
 struct Config;
 class SignalQueue;
-
-// Worker exit codes and what the supervisor makes of them (gunicorn's).
-namespace worker_exit {
-inline constexpr int ok = 0;
-inline constexpr int failure = 1;        // anything else that went wrong
-inline constexpr int boot_failed = 3;    // lifespan startup failed (serve() returns it)
-inline constexpr int app_load_failed = 4;  // the app could not be built in the worker
-}  // namespace worker_exit
 
 // What a worker process is handed.
 struct WorkerSetup {
@@ -71,7 +65,7 @@ struct WorkerSetup {
 };
 
 // Runs one worker to completion in the forked child and returns its exit code
-// (worker_exit). An exception escaping it is logged and exits with `failure`.
+// (worker_exit, servers/supervisor/exit_codes.hpp). An exception escaping it is logged and exits with `failure`.
 using WorkerTarget = std::function<int(const WorkerSetup& setup)>;
 
 struct SupervisorOptions {

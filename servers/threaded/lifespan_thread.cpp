@@ -56,14 +56,26 @@ LifespanThread::LifespanThread(LifespanMode mode, const Application& app)
   });
   // A server without an async form of its app has no lifespan to run.
   if (!app.as_async) mode = LifespanMode::off;
-  impl_->lifespan = impl_->on_loop([&] {
-    asgi::App async_app = mode == LifespanMode::off ? asgi::App{} : app.as_async(impl_->sync_executor);
-    return make_lifespan(mode, std::move(async_app), impl_->context.get_executor());
-  });
+  try {
+    impl_->lifespan = impl_->on_loop([&] {
+      asgi::App async_app =
+          mode == LifespanMode::off ? asgi::App{} : app.as_async(impl_->sync_executor);
+      return make_lifespan(mode, std::move(async_app), impl_->context.get_executor());
+    });
+  } catch (...) {
+    // The app's async form could not be built: no destructor runs, so the
+    // loop thread must be joined here, or destroying it would terminate.
+    stop_loop();
+    throw;
+  }
 }
 
 LifespanThread::~LifespanThread() {
   impl_->on_loop([this] { impl_->lifespan.reset(); });
+  stop_loop();
+}
+
+void LifespanThread::stop_loop() {
   impl_->work.reset();
   // Whatever the app left on the loop (a task it never stopped) is dropped.
   impl_->context.stop();

@@ -20,7 +20,7 @@ class LifespanThread {
  public:
   // Starts the loop thread. The app's lifespan scope is the async form of `app`
   // (a sync app's form answers it as unsupported, which `auto` accepts);
-  // `mode` as Config::lifespan.
+  // `mode` as Config::lifespan. Throws what building that form throws.
   LifespanThread(LifespanMode mode, const Application& app);
   ~LifespanThread();  // stops the loop (cancelling what the app left on it), joins
   LifespanThread(const LifespanThread&) = delete;
@@ -37,6 +37,7 @@ class LifespanThread {
 
  private:
   struct Impl;
+  void stop_loop();
   std::unique_ptr<Impl> impl_;
 };
 

@@ -19,6 +19,7 @@
 #include "servers/cycle.hpp"
 #include "servers/logging.hpp"
 #include "servers/serve.hpp"
+#include "servers/supervisor/exit_codes.hpp"
 #include "servers/supervisor/worker.hpp"
 #include "servers/threaded/blocking_socket.hpp"
 #include "servers/threaded/connection.hpp"
@@ -116,7 +117,7 @@ class ThreadedServer final : public Server {
   }
 
  private:
-  std::shared_ptr<ConnectionPool> make_pool(std::shared_ptr<State> state);
+  std::shared_ptr<ConnectionPool> make_pool(wsgi::App app, std::shared_ptr<State> state);
   void accept_until_stopped(ConnectionPool& pool);
   void accept_ready(ConnectionPool& pool);
   void drain(ConnectionPool& pool);
@@ -140,44 +141,56 @@ int ThreadedServer::run(const RunOptions& options) {
     if (options.on_started) options.on_started(serving);
   };
   try {
-    log_server_process_started();
-    threaded::LifespanThread lifespan(config_.lifespan, app_);
-    if (!lifespan.startup()) {
+    // Both forms of the app: the sync one for requests, the async one that
+    // the lifespan thread builds for lifespan.
+    wsgi::App app;
+    std::optional<threaded::LifespanThread> lifespan;
+    try {
+      app = app_.as_sync();
+      lifespan.emplace(config_.lifespan, app_);
+    } catch (...) {
+      log_app_load_failed(app_.name, std::current_exception());
       started(false);
-      return 3;
+      return worker_exit::app_load_failed;
     }
-    auto pool = make_pool(lifespan.state());
+    log_server_process_started();
+    if (!lifespan->startup()) {
+      started(false);
+      return worker_exit::boot_failed;
+    }
+    auto pool = make_pool(std::move(app), lifespan->state());
     error_log()->info("Threaded server: up to {} connection threads", config_.threads);
     // A supervised worker does not: its supervisor says where they all listen.
     if (!config_.supervised_worker()) log_running_on(listener_.url());
     started(true);
 
-    int code = 0;
+    int code = worker_exit::ok;
     try {
       accept_until_stopped(*pool);
     } catch (const std::exception& e) {
       error_log()->error("Accepting connections failed: {}", e.what());
-      code = 1;
+      code = worker_exit::failure;
     }
     log_shutting_down();
     drain(*pool);
     pool.reset();
-    lifespan.shutdown();
+    lifespan->shutdown();
     log_server_process_finished();
     return code;
   } catch (const std::exception& e) {
     error_log()->error("{}", e.what());
     if (!reported) started(false);
-    return 1;
+    return worker_exit::failure;
   }
 }
 
-std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(std::shared_ptr<State> state) {
+std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(wsgi::App app,
+                                                          std::shared_ptr<State> state) {
   // Shared with the connection threads, which may outlive run() when an app
   // ignores the shutdown timeout.
   auto context = std::make_shared<threaded::ConnectionContext>();
   context->config = config_;
-  context->app = counting_requests(app_.as_sync(), config_);
+  context->app = counting_requests(std::move(app), config_);
   context->state = std::move(state);
   context->limits = protocol_limits(config_);
 

@@ -46,7 +46,7 @@ ServerFactory threaded_server_factory(ThreadedOptions options = {});
 
 // serve() (servers/serve.hpp) with `config.server` set to threaded: binds and
 // runs the threaded server on the calling thread until SIGINT/SIGTERM.
-// Returns serve()'s exit codes (0, 1, or 3 when lifespan startup failed).
+// Returns serve()'s exit codes (servers/supervisor/exit_codes.hpp).
 int run_threaded_server(const Config& config, const Application& app);
 
 }  // namespace csgi::servers

@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "servers/background_server.hpp"
 #include "servers/listener.hpp"
 #include "servers/server.hpp"
+#include "servers/supervisor/exit_codes.hpp"
 
 namespace csgi::servers {
 namespace {
@@ -41,6 +43,22 @@ TEST(Serve, FailedLifespanStartupReturns3) {
   Config config = quiet_config();
   config.lifespan = LifespanMode::on;
   EXPECT_EQ(serve(config, Application::from_async("failing", failing_lifespan_app())), 3);
+}
+
+// An app whose forms cannot be built, as one whose settings are missing.
+Application unbuildable_app() {
+  Application app = Application::from_async("unbuildable", hello_app());
+  app.as_async = [](SyncExecutor&) -> asgi::App { throw std::runtime_error("no settings"); };
+  app.as_sync = []() -> wsgi::App { throw std::runtime_error("no settings"); };
+  return app;
+}
+
+TEST(Serve, AppThatCannotBeBuiltReturns4OnEitherServer) {
+  for (ServerKind kind : {ServerKind::loop, ServerKind::threaded}) {
+    Config config = quiet_config();
+    config.server = kind;
+    EXPECT_EQ(serve(config, unbuildable_app()), worker_exit::app_load_failed);
+  }
 }
 
 TEST(Serve, AddressInUseReturns1) {

@@ -239,15 +239,6 @@ TEST(ServeWorkersTest, FailedLifespanStartupStopsTheSupervisorWithTheAppsMessage
   EXPECT_LE(csgi.count_in_log("Booting worker"), 2u) << csgi.log();  // no fork loop
 }
 
-TEST(ServeWorkersTest, AppThatCannotBeBuiltInAWorkerStopsTheSupervisorWithItsMessage) {
-  CsgiProcess csgi({test_app("unbuildable"), "--workers", "2"});
-  auto code = csgi.wait_exit();
-  ASSERT_TRUE(code) << csgi.log();
-  EXPECT_NE(*code, 0);
-  EXPECT_NE(csgi.log().find("the setting SECRET_KEY is missing"), std::string::npos) << csgi.log();
-  EXPECT_NE(csgi.log().find("Reason: Worker failed to boot."), std::string::npos) << csgi.log();
-}
-
 // The request limit on each server kind (`--server loop|threaded`).
 class RequestLimitTest : public ::testing::TestWithParam<const char*> {};
 
@@ -291,6 +282,18 @@ TEST_P(RequestLimitTest, WithoutASupervisorTheServerStopsAfterItsLimit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ServerKinds, RequestLimitTest, ::testing::Values("loop", "threaded"));
+
+class AppLoadTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(AppLoadTest, AppThatCannotBeBuiltInAWorkerStopsTheSupervisorWithItsMessage) {
+  CsgiProcess csgi({test_app("unbuildable"), "--server", GetParam(), "--workers", "2"});
+  EXPECT_EQ(csgi.wait_exit(), worker_exit::app_load_failed) << csgi.log();
+  EXPECT_NE(csgi.log().find("the setting SECRET_KEY is missing"), std::string::npos) << csgi.log();
+  EXPECT_NE(csgi.log().find("Reason: App failed to load."), std::string::npos) << csgi.log();
+  EXPECT_LE(csgi.count_in_log("Booting worker"), 2u) << csgi.log();  // no fork loop
+}
+
+INSTANTIATE_TEST_SUITE_P(ServerKinds, AppLoadTest, ::testing::Values("loop", "threaded"));
 
 // Where `lines` appear in `log`, one after the other: npos for the first
 // that does not appear after the one before it.

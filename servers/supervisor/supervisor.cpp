@@ -93,8 +93,10 @@ void Supervisor::wait_for_events() {
       owners.push_back(worker.pid);
     }
     if (worker.killed) continue;  // only its exit is awaited
-    earlier(worker.stopping ? worker.kill_at
-                            : worker.last_beat + options_.timeout_worker_healthcheck);
+    if (worker.stopping)
+      earlier(worker.kill_at);
+    else if (worker.booted)
+      earlier(worker.last_beat + options_.timeout_worker_healthcheck);
   }
   int timeout = -1;
   if (deadline) {
@@ -240,7 +242,6 @@ bool Supervisor::spawn_worker() {
   worker.pid = pid;
   worker.heartbeat_fd = channel[0];
   worker.age = age;
-  worker.last_beat = Clock::now();
   // Succeed the oldest retiring worker still waiting for a successor.
   Worker* retiring = nullptr;
   for (auto& other : workers_)
@@ -374,7 +375,7 @@ void Supervisor::check_deadlines() {
     if (worker.killed) continue;
     if (worker.stopping) {
       if (now >= worker.kill_at) kill_worker(worker, "did not stop in time");
-    } else if (now - worker.last_beat >= options_.timeout_worker_healthcheck) {
+    } else if (worker.booted && now - worker.last_beat >= options_.timeout_worker_healthcheck) {
       error_log()->critical("WORKER TIMEOUT (pid:{}): no heartbeat from its event loop for {:.1f} s",
                             worker.pid, seconds(options_.timeout_worker_healthcheck));
       kill_worker(worker, "unresponsive");

@@ -14,7 +14,10 @@
 //    failed. run() then returns that worker's exit code;
 //  - kills (SIGKILL) and replaces a worker whose loop (the loop server's event
 //    loop, the threaded server's acceptor) has not beaten for
-//    `timeout_worker_healthcheck`;
+//    `timeout_worker_healthcheck`. The check starts at the first beat: booting
+//    (building the app, lifespan startup) takes as long as it takes, as it does
+//    for a single server, rather than getting the worker killed and forked again
+//    for ever;
 //  - TERM, INT: graceful stop. Every worker gets SIGTERM and
 //    `timeout_graceful_shutdown` (plus `kill_grace` for its own cancellation)
 //    before SIGKILL; a second TERM or INT sends a second SIGTERM (a server's
@@ -107,7 +110,7 @@ class Supervisor {
     pid_t pid = 0;
     int heartbeat_fd = -1;  // the supervisor's end; -1 once the worker closed its end
     std::size_t age = 0;
-    std::chrono::steady_clock::time_point last_beat;  // spawn time until the first beat
+    std::chrono::steady_clock::time_point last_beat;  // health-checked once booted
     bool booted = false;
     bool retiring = false;     // to be stopped once `successor` has booted
     pid_t successor = 0;

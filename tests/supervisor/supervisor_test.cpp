@@ -23,6 +23,7 @@ namespace asio = boost::asio;
 // How a fake worker behaves; `age` is 1 for the first worker forked.
 struct Fake {
   int exit_before_boot = 0;         // non-zero: exit with it before the first beat
+  milliseconds boot_time{0};        // how long booting takes before the first beat
   std::size_t block_at_age = 0;     // this worker blocks its loop right after booting
   std::size_t crash_at_age = 0;     // this worker exits 1 shortly after booting
   bool ignore_term = false;         // keeps running on SIGTERM
@@ -31,10 +32,9 @@ struct Fake {
 
 int run_fake(const WorkerSetup& setup, const Journal& journal, Fake fake) {
   std::string pid = std::to_string(::getpid());
-  if (fake.exit_before_boot != 0) {
-    journal.write("attempt " + pid);
-    return fake.exit_before_boot;
-  }
+  journal.write("attempt " + pid);
+  if (fake.exit_before_boot != 0) return fake.exit_before_boot;
+  std::this_thread::sleep_for(fake.boot_time);
   Config config;
   config.heartbeat_fd = setup.heartbeat_fd;
   config.heartbeat_interval = setup.heartbeat_interval;
@@ -178,6 +178,19 @@ TEST_F(SupervisorTest, WorkerFailingToBootStopsTheSupervisorWithItsExitCode) {
 TEST_F(SupervisorTest, AppFailingToLoadInAWorkerStopsTheSupervisor) {
   start(options(1), Fake{.exit_before_boot = worker_exit::app_load_failed});
   EXPECT_EQ(supervisor_->wait_exit(), worker_exit::app_load_failed);
+}
+
+TEST_F(SupervisorTest, BootLongerThanTheHealthcheckTimeoutIsWaitedFor) {
+  start(options(1), Fake{.boot_time = 800ms});  // the health check allows 300 ms
+  auto attempt = journal_.next_starting("attempt ");
+  ASSERT_TRUE(attempt);
+  auto booted = journal_.next_starting("boot ", 2000ms);
+  ASSERT_TRUE(booted);
+  EXPECT_EQ(pid_in(*booted), pid_in(*attempt));  // not killed and forked again meanwhile
+  EXPECT_FALSE(journal_.next_starting("attempt ", 500ms));  // and the booted one is left alone
+  supervisor_->signal(SIGTERM);
+  EXPECT_TRUE(journal_.next_starting("exit "));
+  EXPECT_EQ(supervisor_->wait_exit(), 0);
 }
 
 TEST_F(SupervisorTest, WorkerWithABlockedLoopIsKilledAfterTheHealthcheckTimeout) {

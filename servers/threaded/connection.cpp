@@ -167,13 +167,18 @@ class RequestInput : public wsgi::InputStream {
 };
 
 bool Driver::serve() {
-  bool idle = true;  // waiting for the first byte of the next request
-  auto deadline = Clock::now() + config().timeout_keep_alive;
+  bool idle = true;   // waiting for the first byte of the next request
+  // No request yet: the client connected to send one, which is on its way. As
+  // on the loop server it has the request-head timeout to arrive, and the
+  // connection keeps its thread meanwhile: neither a graceful stop nor a
+  // connection waiting for a thread takes it, as they take an idle one's.
+  bool fresh = true;
+  auto deadline = Clock::now() + config().timeout_request_head;
   for (;;) {
     if (!flush()) return false;
     protocol::Event event = conn_.next_event();
     if (std::holds_alternative<protocol::NeedData>(event)) {
-      switch (read_input(deadline, idle)) {
+      switch (read_input(deadline, idle && !fresh)) {
         case Read::data:
           if (idle) deadline = Clock::now() + config().timeout_request_head;
           idle = false;
@@ -185,6 +190,7 @@ bool Driver::serve() {
       continue;
     }
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
+      fresh = false;
       bool polite = true;
       if (!serve_request(std::move(started->scope), polite)) return polite;
       idle = true;

@@ -85,16 +85,6 @@ wsgi::App counting_requests(wsgi::App app, const Config& config) {
   };
 }
 
-// Waits up to `timeout` (the driver's own deadline for a first request) for
-// the first bytes of a connection a thread has just taken: true once they, or
-// EOF, arrived. A connection that has not sent its first request is not idle,
-// its request is on the way: neither a graceful stop nor a connection waiting
-// for a thread may take the thread from it, as they take it from an idle
-// keep-alive connection in the driver.
-bool first_bytes_arrived(int fd, std::chrono::milliseconds timeout) {
-  return threaded::wait_readable(fd, -1, Clock::now() + timeout) == threaded::WaitResult::readable;
-}
-
 class ThreadedServer final : public Server {
  public:
   ThreadedServer(const Config& config, const Application& app, Listener listener,
@@ -204,10 +194,7 @@ std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(wsgi::App app,
 
   return ConnectionPool::create(
       pool_options,
-      [context](int fd, ConnectionPool& pool) {
-        if (first_bytes_arrived(fd, context->config.timeout_keep_alive))
-          threaded::serve_connection(fd, *context, pool);
-      },
+      [context](int fd, ConnectionPool& pool) { threaded::serve_connection(fd, *context, pool); },
       [server_header = config_.server_header](int fd) {
         error_log()->warn("Every connection thread is busy: answering 503");
         threaded::refuse(fd, protocol::error_response(503, server_header));

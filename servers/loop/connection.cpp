@@ -24,7 +24,10 @@ namespace {
 // back, so that thousands of idle connections cost little memory, while a busy
 // one reuses them request after request.
 constexpr auto shrink_after = std::chrono::milliseconds(250);
-// Bytes asked of the socket per read.
+// Bytes asked of the socket per read: a request head usually fits in the
+// first (nginx starts with 1 KiB), and a connection holds no more than that
+// until a head or body asks for more; bodies are read in larger chunks.
+constexpr std::size_t head_read_chunk = 4 * 1024;
 constexpr std::size_t read_chunk = 16 * 1024;
 // After an error answer, how long unread request bytes are drained so that
 // closing does not reset the connection before the client read the answer.
@@ -151,7 +154,7 @@ asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
       read_available();
       co_return true;
     }
-    auto space = conn_.input_space(read_chunk);
+    auto space = conn_.input_space(head_read_chunk);
     auto [error, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
                                                        asio::as_tuple(use_awaitable));
     conn_.commit_input(n);

@@ -47,6 +47,9 @@ namespace {
 constexpr auto cancel_grace = std::chrono::seconds(1);
 // Accept failed for lack of descriptors: pause instead of spinning.
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
+// Connections taken from the accept queue in one turn of the loop: as many
+// as the default backlog holds.
+constexpr int accept_batch = 4096;
 
 bool is_wildcard(const Endpoint& endpoint) {
   return endpoint.host == "0.0.0.0" || endpoint.host == "::";
@@ -162,6 +165,8 @@ bool LoopServer::open_acceptor() {
   boost::system::error_code error;
   acceptor_.emplace(io_);
   if (fd >= 0) acceptor_->assign(asio::generic::stream_protocol(listener_.family(), SOCK_STREAM), fd, error);
+  // accept() below must answer would_block on an empty queue, not wait.
+  if (fd >= 0 && !error) acceptor_->non_blocking(true, error);
   if (fd < 0 || error) {
     error_log()->error("cannot accept on {}: {}", listener_.url(),
                        fd < 0 ? std::strerror(errno) : error.message());
@@ -170,6 +175,14 @@ bool LoopServer::open_acceptor() {
     return false;
   }
   return true;
+}
+
+void LoopServer::start_connection(Socket socket) {
+  if (!listener_.is_unix()) set_no_delay(socket.native_handle());
+  auto connection = std::make_shared<Connection>(std::move(socket), context_);
+  asio::co_spawn(io_, connection->run(),
+                 asio::bind_cancellation_slot(connection->cancellation_slot(),
+                                              [connection](std::exception_ptr) {}));
 }
 
 asio::awaitable<void> LoopServer::accept() {
@@ -183,11 +196,17 @@ asio::awaitable<void> LoopServer::accept() {
       co_await backoff.async_wait(asio::as_tuple(use_awaitable));
       continue;
     }
-    if (!listener_.is_unix()) set_no_delay(socket.native_handle());
-    auto connection = std::make_shared<Connection>(std::move(socket), context_);
-    asio::co_spawn(io_, connection->run(),
-                   asio::bind_cancellation_slot(connection->cancellation_slot(),
-                                                [connection](std::exception_ptr) {}));
+    start_connection(std::move(socket));
+    // A burst fills the accept queue faster than one accept per turn of the
+    // loop empties it, and a full queue makes the kernel drop handshakes that
+    // clients retry only a second later: take what is queued now, up to a
+    // bound so that the connections already accepted get their turn too.
+    for (int taken = 1; taken < accept_batch && !context_->stopping; ++taken) {
+      Socket next(io_);
+      acceptor_->accept(next, error);
+      if (error) break;  // would_block: the queue is empty (or a real error, retried above)
+      start_connection(std::move(next));
+    }
     // A connection accepted as shutdown began is served all the same (its
     // client is waiting); only then does accepting end.
     if (context_->stopping) co_return;

@@ -26,6 +26,7 @@ namespace csgi::servers::loop {
 class LoopServer final : public Server {
  public:
   using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol>;
+  using Socket = boost::asio::generic::stream_protocol::socket;
 
   LoopServer(const Config& config, const Application& app, Listener listener);
   ~LoopServer() override;
@@ -39,6 +40,8 @@ class LoopServer final : public Server {
   boost::asio::awaitable<void> handle_signals();
   boost::asio::awaitable<void> shut_down();
   bool open_acceptor();
+  // Serves an accepted socket: a Connection coroutine on the loop.
+  void start_connection(Socket socket);
   void request_stop();  // on the loop thread
   void finish_sync_work();
 

@@ -27,7 +27,7 @@ constexpr auto shrink_after = std::chrono::milliseconds(250);
 // Bytes asked of the socket per read: a request head usually fits in the
 // first (nginx starts with 1 KiB), and a connection holds no more than that
 // until a head or body asks for more; bodies are read in larger chunks.
-constexpr std::size_t head_read_chunk = 4 * 1024;
+constexpr std::size_t head_read_chunk = 1024;
 constexpr std::size_t read_chunk = 16 * 1024;
 // After an error answer, how long unread request bytes are drained so that
 // closing does not reset the connection before the client read the answer.

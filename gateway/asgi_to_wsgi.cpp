@@ -7,6 +7,13 @@
 // its next chunk). Between those, the app is suspended, so a chunk handed to
 // `send` is taken by the server before the app runs again: backpressure without
 // a queue.
+//
+// A call borrows the thread's spare io_context if it has one. At the end of the
+// call the loop becomes the spare of the thread ending it only if the call left
+// no work behind in it (no handler, timer or operation pending); otherwise it
+// is destroyed with whatever is left, as a loop of its own would be. So each
+// call starts on a loop holding nothing of an earlier call, without paying for
+// a new loop (and its descriptors, once it has a reactor) per request.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -16,7 +23,12 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <pthread.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
 
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
@@ -30,6 +42,56 @@ namespace {
 
 // Request body events carry at most this much.
 constexpr std::size_t request_chunk_size = 64 * 1024;
+
+// Incremented in a forked child: a spare loop made before the fork shares its
+// reactor's descriptors with the parent until told about the fork.
+std::atomic<unsigned> fork_generation{0};
+
+struct SpareLoop {
+  std::unique_ptr<asio::io_context> context;
+  unsigned generation = 0;
+};
+
+thread_local SpareLoop spare_loop;
+
+std::unique_ptr<asio::io_context> take_loop() {
+  static std::once_flag watching_forks;
+  std::call_once(watching_forks, [] {
+    ::pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); });
+  });
+  std::unique_ptr<asio::io_context> context = std::move(spare_loop.context);
+  if (!context) return std::make_unique<asio::io_context>(1);
+  if (spare_loop.generation != fork_generation.load(std::memory_order_relaxed))
+    context->notify_fork(asio::execution_context::fork_child);
+  return context;
+}
+
+// Keeps `context` as this thread's spare if no work is left in it.
+void give_back_loop(std::unique_ptr<asio::io_context> context) {
+  if (spare_loop.context) return;
+  // Adding and removing one unit of work stops the loop exactly when the count
+  // returns to zero, without running anything that is left.
+  context->restart();
+  asio::make_work_guard(*context).reset();
+  if (!context->stopped()) return;
+  context->restart();
+  spare_loop.context = std::move(context);
+  spare_loop.generation = fork_generation.load(std::memory_order_relaxed);
+}
+
+// The loop of one call, given back when the call ends: declared before
+// everything bound to the loop, it is given back after all of it is gone.
+class CallLoop {
+ public:
+  CallLoop() : context_(take_loop()) {}
+  ~CallLoop() { give_back_loop(std::move(context_)); }
+  CallLoop(const CallLoop&) = delete;
+  CallLoop& operator=(const CallLoop&) = delete;
+  asio::io_context& get() { return *context_; }
+
+ private:
+  std::unique_ptr<asio::io_context> context_;
+};
 
 class AsyncCall {
  public:
@@ -188,8 +250,9 @@ class AsyncCall {
     if (pending_) throw asgi::ClientDisconnected();
   }
 
-  // Declared first: destroyed last, after the timers that use it.
-  asio::io_context context_{1};
+  // Declared first: destroyed last, after the timers and the watch that use it.
+  CallLoop loop_;
+  asio::io_context& context_ = loop_.get();
   Wakeup pulled_{context_.get_executor()};    // the server took the pending chunk, or closed
   Wakeup progress_{context_.get_executor()};  // the response completed, or the body closed
   asio::cancellation_signal cancel_;

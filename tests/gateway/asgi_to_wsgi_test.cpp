@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -270,6 +273,66 @@ TEST(AsgiToWsgi, AwaitsInsideTheAppRunConcurrentlyOnThePrivateLoop) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(95));
 }
 
+asgi::awaitable<void> set_after(std::chrono::milliseconds delay, std::shared_ptr<bool> flag) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+  co_await timer.async_wait(boost::asio::use_awaitable);
+  *flag = true;
+}
+
+TEST(AsgiToWsgi, WorkARequestLeavesInItsLoopIsDroppedNotRunByTheNextRequest) {
+  // The first request leaves a task waiting 20 ms behind; the second, on the
+  // same thread, runs for 60 ms: on a shared loop the task would wake in it.
+  auto woke = std::make_shared<bool>(false);
+  std::weak_ptr<bool> left_behind = woke;
+  asgi::App spawner = [&](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor,
+                          set_after(std::chrono::milliseconds(20), std::exchange(woke, nullptr)),
+                          boost::asio::detached);
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  bool second_done = false;
+  asgi::App slow = [&](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,
+                                    std::chrono::milliseconds(60));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    second_done = true;
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  SyncServerStub first;
+  first.call(asgi_to_wsgi(spawner)).close();
+  // Ending the call destroyed the task, and with it the flag it would set.
+  EXPECT_TRUE(left_behind.expired());
+  SyncServerStub second;
+  second.call(asgi_to_wsgi(slow)).close();
+  EXPECT_TRUE(second_done);
+}
+
+TEST(AsgiToWsgi, RequestsThatLeaveNothingBehindRunOneAfterAnotherOnAThread) {
+  // Each request waits on a timer and spawns a task it waits for: a loop a
+  // request left clean serves the next one just as a new loop would.
+  std::vector<std::string> ran;
+  asgi::App app = [&](asgi::Scope scope, asgi::Receive,
+                      asgi::Send send) -> asgi::awaitable<void> {
+    auto executor = co_await boost::asio::this_coro::executor;
+    auto flag = std::make_shared<bool>(false);
+    boost::asio::co_spawn(executor, set_after(std::chrono::milliseconds(0), flag),
+                          boost::asio::detached);
+    boost::asio::steady_timer timer(executor, std::chrono::milliseconds(5));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    ran.push_back(scope.path + (*flag ? " task done" : " task pending"));
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  for (std::string path : {"/1", "/2", "/3"}) {
+    SyncServerStub server;
+    server.environ.path_info = path;
+    server.call(asgi_to_wsgi(app)).close();
+  }
+  EXPECT_THAT(ran, ElementsAre("/1 task done", "/2 task done", "/3 task done"));
+}
+
 // An empty request body whose disconnect watch is one end of a socket pair:
 // the test plays the client on the other end.
 class WatchedInput : public wsgi::InputStream {
@@ -281,6 +344,7 @@ class WatchedInput : public wsgi::InputStream {
   }
   std::size_t read_some(std::span<char>) override { return 0; }
   int disconnect_fd() const override { return fds_[0]; }
+  int peer_fd() const { return fds_[1]; }
   bool client_gone() override {
     ++gone_calls;
     char byte;
@@ -334,6 +398,31 @@ TEST(AsgiToWsgi, DisconnectWatchIgnoresBytesOfAPipelinedRequest) {
   server.call(asgi_to_wsgi(app)).close();
   EXPECT_TRUE(timer_won);
   EXPECT_EQ(input.gone_calls, 1);  // readable once, then no longer watched
+}
+
+TEST(AsgiToWsgi, DisconnectWatchIsClosedWhenTheCallEnds) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  auto input = std::make_unique<WatchedInput>();
+  int peer = ::dup(input->peer_fd());
+  asgi::App app = [&](asgi::Scope, asgi::Receive receive,
+                      asgi::Send send) -> asgi::awaitable<void> {
+    co_await receive();
+    // Watched, and still watched once the timer wins.
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,
+                                    std::chrono::milliseconds(5));
+    co_await (receive() || timer.async_wait(boost::asio::use_awaitable));
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"", false});
+  };
+  SyncServerStub server;
+  server.environ.input = input.get();
+  server.call(asgi_to_wsgi(app)).close();
+  input.reset();
+  // The server's end is closed, and no duplicate of it is left open: the
+  // client sees the end of the stream.
+  char byte;
+  EXPECT_EQ(::recv(peer, &byte, 1, MSG_DONTWAIT), 0);
+  ::close(peer);
 }
 
 }  // namespace

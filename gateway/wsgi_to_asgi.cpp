@@ -91,8 +91,10 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
 
   // Runs the app through a ResponseDriver whose head and chunks go to `send`.
   // The driver sends a head only right before a chunk, so the head waits for
-  // it and both cross to the loop together: one round trip per response of
-  // one chunk, not two.
+  // it and both cross to the loop together. The final chunk does not cross
+  // at all: it waits here for the loop, which sends it once the call has
+  // returned (send_final), so that a response of one chunk costs the sync
+  // thread no wait for the loop, only the call's own hand-over back.
   void run(const wsgi::App& app) {
     std::optional<asgi::HttpResponseStart> head;
     wsgi::ResponseDriver driver(
@@ -100,10 +102,21 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
           head.emplace(status, lower_case_names(std::move(headers)), false);
         },
         [this, &head](std::string_view chunk, bool more) {
-          send_on_loop(std::exchange(head, std::nullopt),
-                       asgi::HttpResponseBody{std::string(chunk), more});
+          asgi::HttpResponseBody body{std::string(chunk), more};
+          if (!more) {
+            final_head_ = std::exchange(head, std::nullopt);
+            final_body_ = std::move(body);
+            return;
+          }
+          send_on_loop(std::exchange(head, std::nullopt), std::move(body));
         });
     driver.run(app, environ_);
+  }
+
+  // On the loop, after run() returned: the head still due and the final chunk.
+  asgi::awaitable<void> send_final() {
+    if (final_head_) co_await send_(std::move(*final_head_));
+    if (final_body_) co_await send_(std::move(*final_body_));
   }
 
  private:
@@ -180,6 +193,9 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
   asgi::Send send_;
   wsgi::Environ environ_;
   Input input_;
+  // The end of the response, left for the loop (see run()).
+  std::optional<asgi::HttpResponseStart> final_head_;
+  std::optional<asgi::HttpResponseBody> final_body_;
   // request body
   std::string pending_;
   std::size_t offset_ = 0;
@@ -201,6 +217,7 @@ asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPo
   auto call = std::make_shared<SyncCall>(co_await asio::this_coro::executor, std::move(receive),
                                          std::move(send), std::move(environ));
   co_await run_on_pool(pool.executor, [call, app] { call->run(*app); });
+  co_await call->send_final();
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "apps/mysite.hpp"
 
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -90,7 +92,9 @@ double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
 }
 
-double round_ms(double seconds) { return static_cast<double>(static_cast<long>(seconds * 1e4)) / 10; }
+// Whole milliseconds: what a person reads in the answer (a double would print
+// as 1.0012E3).
+std::int64_t round_ms(double seconds) { return std::llround(seconds * 1000); }
 
 // One call's outcome, as the aggregated views report it.
 struct Call {

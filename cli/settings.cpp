@@ -215,7 +215,8 @@ std::vector<Setting> make_table() {
       field("server", &Config::server, server,
             "Server kind: one event-loop thread, or one thread per connection."),
       field("threads", &Config::threads, server,
-            "Sync-app threads on the loop server; connection threads on the threaded server.",
+            "Sync-app threads on the loop server (default 1); connection threads on the "
+            "threaded server (default 64).",
             {.minimum = 1}),
       field("workers", &Config::workers, server,
             "Worker processes; more than one starts the supervisor.",

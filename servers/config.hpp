@@ -22,7 +22,10 @@ struct Config {
   int backlog = 4096;
 
   ServerKind server = ServerKind::loop;
-  std::size_t threads = 1;            // loop: sync executor threads; threaded: connection threads
+  // Loop server: sync executor threads (default 1, "thread-sensitive");
+  // threaded server: connection threads (default 64). Read it through
+  // thread_count(), which applies the kind's default.
+  std::optional<std::size_t> threads;
   std::size_t workers = 1;            // > 1 starts the supervisor
   bool supervise = false;
 
@@ -53,6 +56,10 @@ struct Config {
   bool access_log = true;
   std::string root_path;
   std::string server_header = "csgi";        // empty: no Server header
+
+  std::size_t thread_count() const {
+    return threads.value_or(server == ServerKind::threaded ? 64 : 1);
+  }
 };
 
 }  // namespace csgi::servers

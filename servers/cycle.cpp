@@ -68,9 +68,23 @@ CycleEnd end_cycle(protocol::ServerConnection& conn, std::exception_ptr error, b
   return conn.keep_alive() ? CycleEnd::keep_alive : CycleEnd::close;
 }
 
+namespace {
+
+std::string peer_name(const std::optional<Endpoint>& client) {
+  return client ? client->host + ":" + std::to_string(client->port) : "-";
+}
+
+}  // namespace
+
+void log_request_error(const protocol::ServerConnection& conn, const protocol::RequestError& error,
+                       const std::optional<Endpoint>& client) {
+  error_log()->warn("Invalid HTTP request received from {}: {} ({})", peer_name(client),
+                    error.error.message(), error.status);
+}
+
 void log_cycle(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client) {
   if (conn.status() == 0) return;
-  std::string peer = client ? client->host + ":" + std::to_string(client->port) : "-";
+  std::string peer = peer_name(client);
   std::string_view target = conn.raw_target();
   std::string_view path = target, query;
   if (auto mark = target.find('?'); mark != std::string_view::npos) {

@@ -43,6 +43,12 @@ enum class CycleEnd {
 //    the response had not started, else abort.
 CycleEnd end_cycle(protocol::ServerConnection& conn, std::exception_ptr error, bool client_gone);
 
+// Logs a request the protocol refused (malformed, too large, unsupported) on
+// csgi.error as a warning, as uvicorn does, naming the peer and the reason.
+// No access line: there was no request to name.
+void log_request_error(const protocol::ServerConnection& conn, const protocol::RequestError& error,
+                       const std::optional<Endpoint>& client);
+
 // Writes the access line for the current request of `conn` (if its response
 // started). `client` is the peer, as in the scope.
 void log_cycle(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client);

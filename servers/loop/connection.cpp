@@ -130,7 +130,8 @@ asio::awaitable<void> Connection::serve() {
       bool in_time = co_await read_input(deadline);
       idle_ = false;
       if (!in_time) co_return;  // keep-alive expired, or the head was too slow
-    } else if (std::holds_alternative<protocol::RequestError>(event)) {
+    } else if (auto* refused = std::get_if<protocol::RequestError>(&event)) {
+      log_request_error(conn_, *refused, client_);
       co_await flush();
       co_await linger_close();
       co_return;

@@ -66,7 +66,7 @@ LoopServer::LoopServer(const Config& config, const Application& app, Listener li
     : config_(config),
       application_(app),
       listener_(std::move(listener)),
-      sync_(config.threads),
+      sync_(config.thread_count()),
       io_(1),
       context_(std::make_shared<LoopContext>(config_, io_.get_executor())),
       stop_requested_(io_.get_executor()),

@@ -197,6 +197,8 @@ bool Driver::serve() {
       deadline = Clock::now() + config().timeout_keep_alive;
       continue;
     }
+    if (auto* refused = std::get_if<protocol::RequestError>(&event))
+      log_request_error(conn_, *refused, client_);
     // RequestError and Closed: the error response (if any) goes out, then close.
     // Paused cannot happen here: the app runs to completion inside serve_request.
     flush();

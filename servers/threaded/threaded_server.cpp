@@ -149,7 +149,7 @@ int ThreadedServer::run(const RunOptions& options) {
       return worker_exit::boot_failed;
     }
     auto pool = make_pool(std::move(app), lifespan->state());
-    error_log()->info("Threaded server: up to {} connection threads", config_.threads);
+    error_log()->info("Threaded server: up to {} connection threads", config_.thread_count());
     // A supervised worker does not: its supervisor says where they all listen.
     if (!config_.supervised_worker()) log_running_on(listener_.url());
     started(true);
@@ -185,7 +185,7 @@ std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(wsgi::App app,
   context->limits = protocol_limits(config_);
 
   threaded::PoolOptions pool_options;
-  pool_options.threads = std::max<std::size_t>(config_.threads, 1);
+  pool_options.threads = std::max<std::size_t>(config_.thread_count(), 1);
   pool_options.queue_capacity = options_.queue_capacity
                                     ? options_.queue_capacity
                                     : std::max<std::size_t>(pool_options.threads, 16);

@@ -38,7 +38,7 @@ std::vector<ServerKind> server_kinds() {
       {"threaded",
        [](const Config& config, const Application& app, servers::Listener listener) {
          Config threaded = config;
-         threaded.threads = std::max<std::size_t>(config.threads, 4);
+         threaded.threads = std::max<std::size_t>(config.thread_count(), 4);
          return servers::make_threaded_server(threaded, app, std::move(listener));
        }},
   };

@@ -14,25 +14,29 @@
 // is destroyed with whatever is left, as a loop of its own would be. So each
 // call starts on a loop holding nothing of an earlier call, without paying for
 // a new loop (and its descriptors, once it has a reactor) per request.
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <list>
 #include <memory>
 #include <mutex>
 
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
-#include "gateway/wakeup.hpp"
 
 namespace csgi {
 
@@ -91,6 +95,61 @@ class CallLoop {
 
  private:
   std::unique_ptr<asio::io_context> context_;
+};
+
+// The contract of Wakeup (gateway/wakeup.hpp): wait() suspends until the next
+// notify(), which resumes every coroutine waiting then, and a cancelled wait
+// simply returns. Waiters are kept here rather than as timer waits, so that a
+// call whose app awaits nothing but the server never gives its loop a reactor:
+// no descriptors to make, and no epoll or timerfd calls while the loop runs.
+// A waiter counts as work on the loop, as a timer wait does.
+class Signal {
+ public:
+  explicit Signal(asio::io_context& context) : context_(context) {}
+  // Waiters still parked are destroyed unresumed, as a destroyed loop's
+  // pending handlers are; their slots first, which point back here.
+  ~Signal() {
+    for (Waiter& waiter : waiters_)
+      if (waiter.slot.is_connected()) waiter.slot.clear();
+  }
+  Signal(const Signal&) = delete;
+  Signal& operator=(const Signal&) = delete;
+
+  asgi::awaitable<void> wait() {
+    return asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [this](auto handler) { park(std::move(handler)); }, asio::use_awaitable);
+  }
+
+  void notify() {
+    while (!waiters_.empty()) resume(waiters_.begin());
+  }
+
+ private:
+  struct Waiter {
+    asio::any_completion_handler<void()> handler;
+    asio::executor_work_guard<asio::io_context::executor_type> work;
+    asio::cancellation_slot slot;
+  };
+  using Waiters = std::list<Waiter>;
+
+  template <class Handler>
+  void park(Handler handler) {
+    asio::cancellation_slot slot = asio::get_associated_cancellation_slot(handler);
+    auto waiter = waiters_.insert(
+        waiters_.end(), Waiter{std::move(handler), asio::make_work_guard(context_), slot});
+    if (slot.is_connected()) slot.assign([this, waiter](asio::cancellation_type) { resume(waiter); });
+  }
+
+  // Posted, as a timer's cancelled wait would be; the waiter's work is
+  // released only after the posted handler counts as work.
+  void resume(Waiters::iterator waiter) {
+    if (waiter->slot.is_connected()) waiter->slot.clear();
+    asio::post(context_, std::move(waiter->handler));
+    waiters_.erase(waiter);
+  }
+
+  asio::io_context& context_;
+  Waiters waiters_;
 };
 
 class AsyncCall {
@@ -250,11 +309,11 @@ class AsyncCall {
     if (pending_) throw asgi::ClientDisconnected();
   }
 
-  // Declared first: destroyed last, after the timers and the watch that use it.
+  // Declared first: destroyed last, after the waiters and the watch that use it.
   CallLoop loop_;
   asio::io_context& context_ = loop_.get();
-  Wakeup pulled_{context_.get_executor()};    // the server took the pending chunk, or closed
-  Wakeup progress_{context_.get_executor()};  // the response completed, or the body closed
+  Signal pulled_{context_};    // the server took the pending chunk, or closed
+  Signal progress_{context_};  // the response completed, or the body closed
   asio::cancellation_signal cancel_;
 
   wsgi::StartResponse start_response_;

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -331,6 +333,34 @@ TEST(AsgiToWsgi, RequestsThatLeaveNothingBehindRunOneAfterAnotherOnAThread) {
     server.call(asgi_to_wsgi(app)).close();
   }
   EXPECT_THAT(ran, ElementsAre("/1 task done", "/2 task done", "/3 task done"));
+}
+
+int open_descriptors() {
+  auto entries = std::filesystem::directory_iterator("/proc/self/fd");
+  return static_cast<int>(std::distance(begin(entries), end(entries)));
+}
+
+TEST(AsgiToWsgi, AnAppThatAwaitsOnlyTheServerOpensNoDescriptors) {
+  // Handing chunks over waits on the server alone, which needs no reactor in
+  // the loop: no epoll instance, eventfd or timerfd, and no system call.
+  int before = -1;
+  int during = -1;
+  asgi::App app = [&](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{"a", true});
+    during = open_descriptors();
+    co_await send(asgi::HttpResponseBody{"b", false});
+  };
+  // A thread of its own, which has no loop kept from an earlier test.
+  std::thread([&] {
+    SyncServerStub server;
+    before = open_descriptors();
+    wsgi::Body body = server.call(asgi_to_wsgi(app));
+    EXPECT_EQ(body.next(), "a");
+    EXPECT_EQ(body.next(), "b");
+    body.close();
+  }).join();
+  EXPECT_EQ(during, before);
 }
 
 // An empty request body whose disconnect watch is one end of a socket pair:

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -277,6 +279,36 @@ TEST_F(ThreadedServerTest, AsyncAppGathersOnItsOwnLoopPerRequest) {
   EXPECT_GE(elapsed, 0.2);
   EXPECT_LT(elapsed, 0.7) << "5 x 200 ms timers gathered, 4 requests at once";
   EXPECT_EQ(threads.size(), 4u) << "each concurrent request runs on its own thread and loop";
+}
+
+TEST_F(ThreadedServerTest, WorkAnAsyncRequestLeavesBehindNeverRunsInTheNextOne) {
+  // /leave spawns a task that would count after 30 ms and answers at once;
+  // /count, next on the same connection and thread, waits 100 ms and answers
+  // the count: had the loop been shared, the task would have counted by then.
+  std::atomic<int> counted{0};
+  auto app = Application::from_async(
+      "leftover", [&](asgi::Scope scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+        auto executor = co_await asio::this_coro::executor;
+        if (scope.path == "/leave") {
+          asio::co_spawn(
+              executor,
+              [&]() -> asgi::awaitable<void> {
+                co_await sleep_for(30ms);
+                ++counted;
+              },
+              asio::detached);
+        } else {
+          co_await sleep_for(100ms);
+        }
+        co_await send(asgi::HttpResponseStart{200, {}, false});
+        co_await send(asgi::HttpResponseBody{std::to_string(counted.load()), false});
+      });
+  BackgroundServer server(threaded_server_factory(), test_config(1), app);
+  TestClient client(server.port());
+  EXPECT_EQ(client.get("/leave").body, "0");
+  EXPECT_EQ(client.get("/count").body, "0");
+  EXPECT_EQ(client.get("/count").body, "0");
+  EXPECT_EQ(counted.load(), 0);
 }
 
 TEST_F(ThreadedServerTest, AsyncAppThatThrowsGets500) {

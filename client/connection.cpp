@@ -22,8 +22,11 @@ protocol::ParserLimits response_limits() {
 
 }  // namespace
 
-Connection::Connection(const boost::asio::any_io_executor& executor)
-    : socket(executor), parser(protocol::ParserMode::response, response_limits()) {}
+Connection::Connection(const boost::asio::any_io_executor& executor,
+                       std::shared_ptr<Deadlines> deadlines)
+    : socket(executor),
+      watchdog(std::move(deadlines), socket),
+      parser(protocol::ParserMode::response, response_limits()) {}
 
 bool Connection::is_stale() const {
   if (!socket.is_open()) return true;
@@ -82,7 +85,9 @@ void Lease::release(bool keep_alive) {
 }
 
 Pool::Pool(boost::asio::any_io_executor executor, PoolLimits limits)
-    : executor_(std::move(executor)), limits_(limits) {
+    : executor_(std::move(executor)),
+      limits_(limits),
+      deadlines_(std::make_shared<Deadlines>(executor_)) {
   if (limits_.max_connections == 0) limits_.max_connections = 1;
 }
 
@@ -109,7 +114,7 @@ Lease Pool::try_take(const std::shared_ptr<Origin>& origin, bool fresh) {
     origin->idle.pop_front();  // the oldest idle one makes room
   if (origin->leased + origin->idle.size() >= origin->limits.max_connections) return Lease();
   ++origin->leased;
-  return Lease(origin, std::make_unique<Connection>(executor_), false);
+  return Lease(origin, std::make_unique<Connection>(executor_, deadlines_), false);
 }
 
 boost::asio::awaitable<Lease> Pool::acquire(const Url& url, std::chrono::milliseconds limit,

@@ -22,12 +22,14 @@
 
 #include "client/options.hpp"
 #include "client/url.hpp"
+#include "client/watchdog.hpp"
 #include "protocol/parser.hpp"
 
 namespace csgi::client::detail {
 
 struct Connection {
-  explicit Connection(const boost::asio::any_io_executor& executor);
+  // `deadlines` is the pool's, shared by its connections' watchdogs.
+  Connection(const boost::asio::any_io_executor& executor, std::shared_ptr<Deadlines> deadlines);
 
   // True when the socket cannot carry another request: the peer closed it
   // (EOF or reset pending) or sent bytes nobody asked for. Never blocks.
@@ -37,6 +39,7 @@ struct Connection {
   std::string_view unparsed() const { return {buffer.data() + begin, end - begin}; }
 
   boost::asio::ip::tcp::socket socket;
+  Watchdog watchdog;               // bounds every wait on the socket
   protocol::Parser parser;
   std::array<char, 16384> buffer;  // reused for every read of this connection
   std::size_t begin = 0;           // buffer[begin, end) is unparsed
@@ -116,6 +119,7 @@ class Pool {
 
   boost::asio::any_io_executor executor_;
   PoolLimits limits_;
+  std::shared_ptr<Deadlines> deadlines_;
   std::map<std::string, std::shared_ptr<Origin>, std::less<>> origins_;
 };
 

@@ -4,23 +4,21 @@
 #include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include "client/errors.hpp"
 
 namespace csgi::client::detail {
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 using boost::system::error_code;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Outcomes as values, not exceptions; a deferred operation is awaited
+// directly, without a coroutine frame of its own.
+constexpr auto use_tuple = asio::as_tuple(asio::deferred);
 
 std::string encode_head(const Request& request) {
   std::string head;
@@ -71,20 +69,21 @@ asio::awaitable<void> Exchange::start(Response& head) {
 }
 
 asio::awaitable<void> Exchange::connect() {
-  auto& socket = lease_.connection().socket;
-  auto executor = co_await asio::this_coro::executor;
+  auto& connection = lease_.connection();
   auto limit = request_.timeouts.connect;
-  asio::steady_timer timer(executor, limit);
+  // Resolving and connecting share the one deadline.
+  auto deadline = Watchdog::Clock::now() + limit;
   error_code ec;
   auto address = asio::ip::make_address(request_.url.host, ec);
   asio::ip::tcp::resolver::results_type endpoints;
   if (ec) {
-    asio::ip::tcp::resolver resolver(executor);
-    auto resolved = co_await (resolver.async_resolve(request_.url.host,
-                                                     std::to_string(request_.url.port), use_tuple) ||
-                              timer.async_wait(asio::use_awaitable));
-    if (resolved.index() == 1) throw ConnectTimeout(url_, limit);
-    auto [resolve_error, results] = std::get<0>(std::move(resolved));
+    asio::ip::tcp::resolver resolver(connection.socket.get_executor());
+    BoundedWait wait(connection.watchdog, deadline, &resolver);
+    auto [resolve_error, results] = co_await resolver.async_resolve(
+        request_.url.host, std::to_string(request_.url.port), use_tuple);
+    // A lookup in progress is not interrupted by the cancel: once past the
+    // deadline, its late answer is a timeout all the same.
+    if (wait.expired()) throw ConnectTimeout(url_, limit);
     if (resolve_error == asio::error::operation_aborted) throw boost::system::system_error(resolve_error);
     if (resolve_error) throw ConnectError(url_, resolve_error.message());
     endpoints = std::move(results);
@@ -92,26 +91,37 @@ asio::awaitable<void> Exchange::connect() {
     endpoints = asio::ip::tcp::resolver::results_type::create(
         asio::ip::tcp::endpoint(address, request_.url.port), request_.url.host, "");
   }
-  // The timer keeps the deadline it was given: resolving and connecting share it.
-  auto connected = co_await (asio::async_connect(socket, endpoints, use_tuple) ||
-                             timer.async_wait(asio::use_awaitable));
-  if (connected.index() == 1) throw ConnectTimeout(url_, limit);
-  auto [connect_error, endpoint] = std::get<0>(connected);
-  if (connect_error == asio::error::operation_aborted) throw boost::system::system_error(connect_error);
-  if (connect_error) throw ConnectError(url_, connect_error.message());
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  // Each address in turn, as asio::async_connect does, but ending at the
+  // deadline rather than moving on to the next address when it passes.
+  error_code last_error = asio::error::not_found;
+  for (const auto& entry : endpoints) {
+    connection.socket.close(ec);
+    BoundedWait wait(connection.watchdog, deadline);
+    auto [connect_error] = co_await connection.socket.async_connect(entry.endpoint(), use_tuple);
+    if (!connect_error) {
+      connection.socket.set_option(asio::ip::tcp::no_delay(true), ec);
+      co_return;
+    }
+    if (connect_error == asio::error::operation_aborted) {
+      if (wait.expired()) throw ConnectTimeout(url_, limit);
+      throw boost::system::system_error(connect_error);  // the awaiting coroutine was cancelled
+    }
+    last_error = connect_error;
+  }
+  connection.socket.close(ec);
+  throw ConnectError(url_, last_error.message());
 }
 
 asio::awaitable<void> Exchange::send() {
-  auto& socket = lease_.connection().socket;
+  auto& connection = lease_.connection();
   std::string head = encode_head(request_);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(request_.body)};
-  asio::steady_timer timer(co_await asio::this_coro::executor, request_.timeouts.write);
-  auto written = co_await (asio::async_write(socket, buffers, use_tuple) ||
-                           timer.async_wait(asio::use_awaitable));
-  if (written.index() == 1) throw WriteTimeout(url_, request_.timeouts.write);
-  auto [ec, n] = std::get<0>(written);
-  if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+  BoundedWait wait(connection.watchdog, Watchdog::Clock::now() + request_.timeouts.write);
+  auto [ec, n] = co_await asio::async_write(connection.socket, buffers, use_tuple);
+  if (ec == asio::error::operation_aborted) {
+    if (wait.expired()) throw WriteTimeout(url_, request_.timeouts.write);
+    throw boost::system::system_error(ec);  // the awaiting coroutine was cancelled
+  }
   if (ec && lease_.reused()) throw StaleConnection{};
   if (ec) throw RemoteProtocolError(url_, "connection lost while sending the request: " + ec.message());
 }
@@ -127,12 +137,12 @@ asio::awaitable<std::size_t> Exchange::read_more(bool mid_body) {
   }
   auto space = asio::buffer(connection.buffer.data() + connection.end,
                             connection.buffer.size() - connection.end);
-  asio::steady_timer timer(co_await asio::this_coro::executor, request_.timeouts.read);
-  auto result = co_await (connection.socket.async_read_some(space, use_tuple) ||
-                          timer.async_wait(asio::use_awaitable));
-  if (result.index() == 1) throw ReadTimeout(url_, request_.timeouts.read, mid_body);
-  auto [ec, n] = std::get<0>(result);
-  if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+  BoundedWait wait(connection.watchdog, Watchdog::Clock::now() + request_.timeouts.read);
+  auto [ec, n] = co_await connection.socket.async_read_some(space, use_tuple);
+  if (ec == asio::error::operation_aborted) {
+    if (wait.expired()) throw ReadTimeout(url_, request_.timeouts.read, mid_body);
+    throw boost::system::system_error(ec);  // the awaiting coroutine was cancelled
+  }
   if (ec == asio::error::eof) co_return 0;
   if (ec && received_ == 0 && lease_.reused()) throw StaleConnection{};
   if (ec) throw RemoteProtocolError(url_, "connection lost while reading the response: " + ec.message());

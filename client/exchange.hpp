@@ -2,10 +2,10 @@
 // write the request, read the head (1xx skipped), then read the body piece by
 // piece. Internal to client/ (pulls in Asio through connection.hpp).
 //
-// Every wait is bounded by its limit in Timeouts, raced against a timer; each
-// failure is thrown as the matching HttpError. When the body is complete the
-// connection goes back to the pool (kept alive if the response allows it);
-// destroying an exchange earlier closes it.
+// Every wait is bounded by its limit in Timeouts through the connection's
+// Watchdog; each failure is thrown as the matching HttpError. When the body is
+// complete the connection goes back to the pool (kept alive if the response
+// allows it); destroying an exchange earlier closes it.
 #pragma once
 
 #include <cstddef>

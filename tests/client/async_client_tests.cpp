@@ -42,6 +42,16 @@ TEST_F(AsyncClientTest, GetReturnsStatusHeadersAndBody) {
   EXPECT_EQ(response.url, server.url("/api/?x=1"));
 }
 
+TEST_F(AsyncClientTest, HostNameIsResolvedAndEachAddressTried) {
+  // "localhost" may resolve to ::1 first, where nothing listens: the next
+  // address is tried within the same connect timeout.
+  ScriptedServer server(answer_all(ok_hello));
+  AsyncClient client(io.get_executor(), options());
+  auto response = run(io, client.get("http://localhost:" + std::to_string(server.port()) + "/"));
+  EXPECT_EQ(response.body, "hello");
+  client.close_idle();
+}
+
 TEST_F(AsyncClientTest, RequestCarriesMethodTargetHostAndBody) {
   std::string seen;
   ScriptedServer server([&](int fd, int) {

@@ -5,7 +5,7 @@
 #include <cerrno>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/deferred.hpp>
 
 #include "client/errors.hpp"
 
@@ -91,13 +91,21 @@ Pool::Pool(boost::asio::any_io_executor executor, PoolLimits limits)
   if (limits_.max_connections == 0) limits_.max_connections = 1;
 }
 
-std::shared_ptr<Origin>& Pool::origin_for(const std::string& key) {
-  auto it = origins_.find(key);
+std::shared_ptr<Origin>& Pool::origin_for(const Url& url) {
+  // Only http is spoken (parse_url), so host and port name the origin.
+  if (last_origin_ && url.port == last_port_ && url.host == last_host_) return *last_origin_;
+  key_.clear();
+  url.append_origin(key_);
+  auto it = origins_.find(key_);
   if (it == origins_.end()) {
     auto origin = std::make_shared<Origin>();
     origin->limits = limits_;
-    it = origins_.emplace(key, std::move(origin)).first;
+    it = origins_.emplace(key_, std::move(origin)).first;
   }
+  // Map nodes stay put, and origins are never erased.
+  last_origin_ = &it->second;
+  last_host_ = url.host;
+  last_port_ = url.port;
   return it->second;
 }
 
@@ -117,9 +125,11 @@ Lease Pool::try_take(const std::shared_ptr<Origin>& origin, bool fresh) {
   return Lease(origin, std::make_unique<Connection>(executor_, deadlines_), false);
 }
 
+Lease Pool::try_acquire(const Url& url, bool fresh) { return try_take(origin_for(url), fresh); }
+
 boost::asio::awaitable<Lease> Pool::acquire(const Url& url, std::chrono::milliseconds limit,
                                             bool fresh) {
-  auto origin = origin_for(url.origin());
+  auto origin = origin_for(url);
   auto deadline = std::chrono::steady_clock::now() + limit;
   for (;;) {
     if (Lease lease = try_take(origin, fresh)) co_return lease;
@@ -130,12 +140,12 @@ boost::asio::awaitable<Lease> Pool::acquire(const Url& url, std::chrono::millise
     struct Queued {
       Origin& origin;
       Origin::Waiter& waiter;
-      std::list<Origin::Waiter*>::iterator position;
       ~Queued() {
-        if (!waiter.woken) origin.waiters.erase(position);
+        if (!waiter.woken) std::erase(origin.waiters, &waiter);
       }
-    } queued{*origin, waiter, origin->waiters.insert(origin->waiters.end(), &waiter)};
-    auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    } queued{*origin, waiter};
+    origin->waiters.push_back(&waiter);
+    auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::deferred));
     // Woken: a slot was freed for us; take it before anyone else runs.
     if (waiter.woken) continue;
     if (!ec) throw PoolTimeout(url.to_string(), limit);

@@ -8,8 +8,8 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
-#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +42,7 @@ struct Connection {
   Watchdog watchdog;               // bounds every wait on the socket
   protocol::Parser parser;
   std::array<char, 16384> buffer;  // reused for every read of this connection
+  std::string head;                // the request head being sent, its capacity reused
   std::size_t begin = 0;           // buffer[begin, end) is unparsed
   std::size_t end = 0;
   bool served = false;             // has completed an exchange (a kept-alive reuse)
@@ -64,7 +65,7 @@ struct Origin {
   PoolLimits limits;
   std::deque<std::unique_ptr<Connection>> idle;  // most recently used at the back
   std::size_t leased = 0;
-  std::list<Waiter*> waiters;                    // first come, first served
+  std::deque<Waiter*> waiters;                   // first come, first served
 
   // Returns a leased slot; keeps `connection` idle when `keep_alive` allows.
   void release(std::unique_ptr<Connection> connection, bool keep_alive);
@@ -107,13 +108,16 @@ class Pool {
   // what makes room): the retry after a stale reuse.
   boost::asio::awaitable<Lease> acquire(const Url& url, std::chrono::milliseconds limit,
                                         bool fresh = false);
+  // The same without waiting: an empty lease when the origin is at
+  // max_connections. Lets the common case skip the coroutine.
+  Lease try_acquire(const Url& url, bool fresh = false);
 
   PoolStats stats(const std::string& origin) const;
   // Closes every idle connection (in-use ones close when released).
   void close_idle();
 
  private:
-  std::shared_ptr<Origin>& origin_for(const std::string& key);
+  std::shared_ptr<Origin>& origin_for(const Url& url);
   // Takes a slot without waiting, or returns an empty lease.
   Lease try_take(const std::shared_ptr<Origin>& origin, bool fresh);
 
@@ -121,6 +125,11 @@ class Pool {
   PoolLimits limits_;
   std::shared_ptr<Deadlines> deadlines_;
   std::map<std::string, std::shared_ptr<Origin>, std::less<>> origins_;
+  std::string key_;  // origin_for's scratch: a lookup allocates nothing
+  // The origin of the last request: most go where the previous one went.
+  std::shared_ptr<Origin>* last_origin_ = nullptr;
+  std::string last_host_;
+  std::uint16_t last_port_ = 0;
 };
 
 }  // namespace csgi::client::detail

@@ -20,9 +20,9 @@ namespace {
 // directly, without a coroutine frame of its own.
 constexpr auto use_tuple = asio::as_tuple(asio::deferred);
 
-std::string encode_head(const Request& request) {
-  std::string head;
-  head.reserve(256);
+// Writes the request head into `head`, whose capacity the connection reuses.
+void encode_head(const Request& request, std::string& head) {
+  head.clear();
   head += request.method;
   head += ' ';
   head += request.url.target;
@@ -42,10 +42,12 @@ std::string encode_head(const Request& request) {
   if (!has_agent) head += "user-agent: csgi-client/" CSGI_VERSION "\r\n";
   // A body (or a method that carries one) is framed by its length.
   bool body_method = request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
-  if (!has_length && (!request.body.empty() || body_method))
-    head += "content-length: " + std::to_string(request.body.size()) + "\r\n";
+  if (!has_length && (!request.body.empty() || body_method)) {
+    head += "content-length: ";
+    head += std::to_string(request.body.size());
+    head += "\r\n";
+  }
   head += "\r\n";
-  return head;
 }
 
 // Moves the parser's decoded bytes to `out` without copying when it can.
@@ -60,7 +62,7 @@ void take_body(std::string& from, std::string& out) {
 }  // namespace
 
 Exchange::Exchange(Lease lease, const Request& request)
-    : lease_(std::move(lease)), request_(request), url_(request.url.to_string()) {}
+    : lease_(std::move(lease)), request_(request) {}
 
 asio::awaitable<void> Exchange::start(Response& head) {
   if (!lease_.connection().socket.is_open()) co_await connect();
@@ -83,9 +85,9 @@ asio::awaitable<void> Exchange::connect() {
         request_.url.host, std::to_string(request_.url.port), use_tuple);
     // A lookup in progress is not interrupted by the cancel: once past the
     // deadline, its late answer is a timeout all the same.
-    if (wait.expired()) throw ConnectTimeout(url_, limit);
+    if (wait.expired()) throw ConnectTimeout(url(), limit);
     if (resolve_error == asio::error::operation_aborted) throw boost::system::system_error(resolve_error);
-    if (resolve_error) throw ConnectError(url_, resolve_error.message());
+    if (resolve_error) throw ConnectError(url(), resolve_error.message());
     endpoints = std::move(results);
   } else {
     endpoints = asio::ip::tcp::resolver::results_type::create(
@@ -103,27 +105,28 @@ asio::awaitable<void> Exchange::connect() {
       co_return;
     }
     if (connect_error == asio::error::operation_aborted) {
-      if (wait.expired()) throw ConnectTimeout(url_, limit);
+      if (wait.expired()) throw ConnectTimeout(url(), limit);
       throw boost::system::system_error(connect_error);  // the awaiting coroutine was cancelled
     }
     last_error = connect_error;
   }
   connection.socket.close(ec);
-  throw ConnectError(url_, last_error.message());
+  throw ConnectError(url(), last_error.message());
 }
 
 asio::awaitable<void> Exchange::send() {
   auto& connection = lease_.connection();
-  std::string head = encode_head(request_);
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(request_.body)};
+  encode_head(request_, connection.head);
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(connection.head),
+                                            asio::buffer(request_.body)};
   BoundedWait wait(connection.watchdog, Watchdog::Clock::now() + request_.timeouts.write);
   auto [ec, n] = co_await asio::async_write(connection.socket, buffers, use_tuple);
   if (ec == asio::error::operation_aborted) {
-    if (wait.expired()) throw WriteTimeout(url_, request_.timeouts.write);
+    if (wait.expired()) throw WriteTimeout(url(), request_.timeouts.write);
     throw boost::system::system_error(ec);  // the awaiting coroutine was cancelled
   }
   if (ec && lease_.reused()) throw StaleConnection{};
-  if (ec) throw RemoteProtocolError(url_, "connection lost while sending the request: " + ec.message());
+  if (ec) throw RemoteProtocolError(url(), "connection lost while sending the request: " + ec.message());
 }
 
 asio::awaitable<std::size_t> Exchange::read_more(bool mid_body) {
@@ -140,12 +143,12 @@ asio::awaitable<std::size_t> Exchange::read_more(bool mid_body) {
   BoundedWait wait(connection.watchdog, Watchdog::Clock::now() + request_.timeouts.read);
   auto [ec, n] = co_await connection.socket.async_read_some(space, use_tuple);
   if (ec == asio::error::operation_aborted) {
-    if (wait.expired()) throw ReadTimeout(url_, request_.timeouts.read, mid_body);
+    if (wait.expired()) throw ReadTimeout(url(), request_.timeouts.read, mid_body);
     throw boost::system::system_error(ec);  // the awaiting coroutine was cancelled
   }
   if (ec == asio::error::eof) co_return 0;
   if (ec && received_ == 0 && lease_.reused()) throw StaleConnection{};
-  if (ec) throw RemoteProtocolError(url_, "connection lost while reading the response: " + ec.message());
+  if (ec) throw RemoteProtocolError(url(), "connection lost while reading the response: " + ec.message());
   connection.end += n;
   received_ += n;
   co_return n;
@@ -153,7 +156,7 @@ asio::awaitable<std::size_t> Exchange::read_more(bool mid_body) {
 
 void Exchange::fail_closed(const std::string& why) {
   if (received_ == 0 && lease_.reused()) throw StaleConnection{};
-  throw RemoteProtocolError(url_, why);
+  throw RemoteProtocolError(url(), why);
 }
 
 asio::awaitable<void> Exchange::read_head(Response& head) {
@@ -166,10 +169,10 @@ asio::awaitable<void> Exchange::read_head(Response& head) {
     connection.begin += used;
     if (!parser.has_head()) head_bytes += used;
     if (head_bytes > request_.max_head)
-      throw RemoteProtocolError(url_, "response head larger than " +
+      throw RemoteProtocolError(url(), "response head larger than " +
                                           std::to_string(request_.max_head) + " bytes");
     if (status == protocol::ParseStatus::error)
-      throw RemoteProtocolError(url_, "malformed response (" + parser.error().message() + ")");
+      throw RemoteProtocolError(url(), "malformed response (" + parser.error().message() + ")");
     bool interim = parser.has_head() && parser.head().status < 200 && parser.head().status != 101;
     if (status == protocol::ParseStatus::message_complete && interim) {
       // 1xx: an informational message with no body; the real one follows.
@@ -188,9 +191,10 @@ asio::awaitable<void> Exchange::read_head(Response& head) {
   auto& parsed = parser.head();
   head.status = parsed.status;
   head.reason = parsed.reason;
-  head.http_version = std::to_string(parsed.version_major) + "." + std::to_string(parsed.version_minor);
+  head.http_version = {static_cast<char>('0' + parsed.version_major), '.',
+                       static_cast<char>('0' + parsed.version_minor)};
   head.headers = parsed.headers;
-  head.url = url_;
+  head.url = url();
 }
 
 asio::awaitable<bool> Exchange::read_body(std::string& out) {
@@ -207,7 +211,7 @@ asio::awaitable<bool> Exchange::read_body(std::string& out) {
       co_return true;
     }
     if (status == protocol::ParseStatus::error)
-      throw RemoteProtocolError(url_, "malformed response body (" + parser.error().message() + ")");
+      throw RemoteProtocolError(url(), "malformed response body (" + parser.error().message() + ")");
     if (connection.begin < connection.end) continue;
     if (out.size() > had) co_return false;  // hand over what we have before waiting
     if (co_await read_more(true) > 0) continue;
@@ -217,7 +221,7 @@ asio::awaitable<bool> Exchange::read_body(std::string& out) {
       finish(false);
       co_return true;
     }
-    throw RemoteProtocolError(url_, "server closed the connection after " +
+    throw RemoteProtocolError(url(), "server closed the connection after " +
                                         std::to_string(parser.body_size()) +
                                         " body bytes, before the body was complete");
   }

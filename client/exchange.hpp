@@ -49,7 +49,8 @@ class Exchange {
   boost::asio::awaitable<bool> read_body(std::string& out);
 
   bool complete() const { return complete_; }
-  const std::string& url() const { return url_; }
+  // The URL requested, as error messages and Response::url give it.
+  std::string url() const { return request_.url.to_string(); }
 
  private:
   boost::asio::awaitable<void> connect();
@@ -62,7 +63,6 @@ class Exchange {
 
   Lease lease_;
   const Request& request_;
-  std::string url_;
   std::size_t received_ = 0;  // response bytes read so far
   bool complete_ = false;
 };

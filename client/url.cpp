@@ -1,7 +1,6 @@
 #include "client/url.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 #include "client/errors.hpp"
@@ -9,16 +8,19 @@
 namespace csgi::client {
 namespace {
 
+// ASCII only, whatever the locale: schemes and host names are ASCII (a
+// non-ASCII host is refused by is_host_char), and every URL goes through here.
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(), lower_ascii);
   return out;
 }
 
 bool is_host_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-         c == '~' || c == '%';
+  bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  return alnum || c == '-' || c == '.' || c == '_' || c == '~' || c == '%';
 }
 
 // Splits "host:port" or "[v6]:port" into `url`; returns why it failed, or "".
@@ -54,6 +56,21 @@ std::string parse_authority(std::string_view authority, Url& url) {
   return "";
 }
 
+// "[v6]" or the name as is: how the host appears in URLs and Host headers.
+void append_host(std::string& out, const std::string& host) {
+  bool v6 = host.find(':') != std::string::npos;
+  if (v6) out += '[';
+  out += host;
+  if (v6) out += ']';
+}
+
+void append_port(std::string& out, std::uint16_t port) {
+  char digits[8];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, port);
+  out += ':';
+  out.append(digits, end);
+}
+
 // Removes "." and ".." segments of an absolute path (RFC 3986 5.2.4).
 std::string remove_dot_segments(std::string_view path) {
   std::string out;
@@ -80,37 +97,59 @@ std::string remove_dot_segments(std::string_view path) {
 
 }  // namespace
 
+// Built with one allocation each: they are made for every request.
 std::string Url::origin() const {
-  bool v6 = host.find(':') != std::string::npos;
-  return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  std::string out;
+  out.reserve(scheme.size() + host.size() + 11);
+  append_origin(out);
+  return out;
+}
+
+void Url::append_origin(std::string& out) const {
+  out += scheme;
+  out += "://";
+  append_host(out, host);
+  append_port(out, port);
 }
 
 std::string Url::host_header() const {
-  bool v6 = host.find(':') != std::string::npos;
-  std::string name = v6 ? "[" + host + "]" : host;
-  return port == 80 ? name : name + ":" + std::to_string(port);
+  std::string out;
+  out.reserve(host.size() + 8);
+  append_host(out, host);
+  if (port != 80) append_port(out, port);
+  return out;
 }
 
-std::string Url::to_string() const { return scheme + "://" + host_header() + target; }
+std::string Url::to_string() const {
+  std::string out;
+  out.reserve(scheme.size() + host.size() + target.size() + 11);
+  out += scheme;
+  out += "://";
+  append_host(out, host);
+  if (port != 80) append_port(out, port);
+  out += target;
+  return out;
+}
 
 Url parse_url(std::string_view text) {
-  std::string original(text);
+  // The URL is copied into the exception only when there is one to throw.
+  auto invalid = [text](const std::string& why) { return InvalidUrl(std::string(text), why); };
   auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) throw InvalidUrl(original, "not an absolute URL");
+  if (scheme_end == std::string_view::npos) throw invalid("not an absolute URL");
   Url url;
   url.scheme = lower(text.substr(0, scheme_end));
-  if (url.scheme == "https") throw InvalidUrl(original, "https is not supported");
-  if (url.scheme != "http") throw InvalidUrl(original, "unsupported scheme '" + url.scheme + "'");
+  if (url.scheme == "https") throw invalid("https is not supported");
+  if (url.scheme != "http") throw invalid("unsupported scheme '" + url.scheme + "'");
   auto rest = text.substr(scheme_end + 3);
   rest = rest.substr(0, rest.find('#'));
   auto path_start = rest.find_first_of("/?");
   auto authority = rest.substr(0, path_start);
-  if (auto why = parse_authority(authority, url); !why.empty()) throw InvalidUrl(original, why);
+  if (auto why = parse_authority(authority, url); !why.empty()) throw invalid(why);
   std::string target(path_start == std::string_view::npos ? "" : rest.substr(path_start));
   if (target.empty() || target.front() == '?') target.insert(0, "/");
   for (char c : target)
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
-      throw InvalidUrl(original, "whitespace or control character in path");
+      throw invalid("whitespace or control character in path");
   url.target = std::move(target);
   return url;
 }

@@ -17,6 +17,8 @@ struct Url {
   // "http://host:port": the key of a connection pool. The port is always
   // written, so http://a/ and http://a:80/ share one pool.
   std::string origin() const;
+  // Appends origin() to `out`: no allocation once `out` has the room.
+  void append_origin(std::string& out) const;
   // The Host header value: the port is left out when it is the default.
   std::string host_header() const;
   // origin() + target: the URL as it appears in error messages.

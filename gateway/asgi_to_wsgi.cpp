@@ -14,7 +14,6 @@
 // is destroyed with whatever is left, as a loop of its own would be. So each
 // call starts on a loop holding nothing of an earlier call, without paying for
 // a new loop (and its descriptors, once it has a reactor) per request.
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -117,7 +116,7 @@ class Signal {
 
   asgi::awaitable<void> wait() {
     return asio::async_initiate<decltype(asio::use_awaitable), void()>(
-        [this](auto handler) { park(std::move(handler)); }, asio::use_awaitable);
+        [this](Handler handler) { park(std::move(handler)); }, asio::use_awaitable);
   }
 
   void notify() {
@@ -125,14 +124,15 @@ class Signal {
   }
 
  private:
+  // The handler of a wait: this adapter only waits with use_awaitable.
+  using Handler = asio::async_result<asio::use_awaitable_t<>, void()>::handler_type;
   struct Waiter {
-    asio::any_completion_handler<void()> handler;
+    Handler handler;
     asio::executor_work_guard<asio::io_context::executor_type> work;
     asio::cancellation_slot slot;
   };
   using Waiters = std::list<Waiter>;
 
-  template <class Handler>
   void park(Handler handler) {
     asio::cancellation_slot slot = asio::get_associated_cancellation_slot(handler);
     auto waiter = waiters_.insert(
@@ -140,11 +140,11 @@ class Signal {
     if (slot.is_connected()) slot.assign([this, waiter](asio::cancellation_type) { resume(waiter); });
   }
 
-  // Posted, as a timer's cancelled wait would be; the waiter's work is
-  // released only after the posted handler counts as work.
+  // Posted to the waiter's executor, as a timer's cancelled wait would be; the
+  // waiter's work is released only after the posted handler counts as work.
   void resume(Waiters::iterator waiter) {
     if (waiter->slot.is_connected()) waiter->slot.clear();
-    asio::post(context_, std::move(waiter->handler));
+    asio::post(std::move(waiter->handler));
     waiters_.erase(waiter);
   }
 
@@ -152,7 +152,7 @@ class Signal {
   Waiters waiters_;
 };
 
-class AsyncCall {
+class AsyncCall : public wsgi::Body::Source {
  public:
   AsyncCall(const wsgi::Environ& environ, const wsgi::StartResponse& start_response)
       : start_response_(start_response),
@@ -183,7 +183,7 @@ class AsyncCall {
   }
 
   // Body::next(): runs the loop until the app hands over a chunk or finishes.
-  std::optional<std::string> next() {
+  std::optional<std::string> next() override {
     run_until([this] { return pending_.has_value(); });
     if (pending_) {
       std::string chunk = std::move(*pending_);
@@ -198,11 +198,11 @@ class AsyncCall {
 
   // Body::exhausted(): the app sent its final body event, and the chunk it
   // carried has been pulled.
-  bool exhausted() const { return complete_ && !pending_; }
+  bool exhausted() const override { return complete_ && !pending_; }
 
   // Body::close(): an unfinished app is cancelled and run until it unwound;
   // its send() then throws ClientDisconnected and receive() gives http.disconnect.
-  void close() {
+  void close() override {
     if (app_done_) return;
     closed_ = true;
     pulled_.notify();
@@ -332,17 +332,6 @@ class AsyncCall {
   std::optional<std::string> pending_;  // a chunk sent and not yet pulled
 };
 
-class AsyncBodySource : public wsgi::Body::Source {
- public:
-  explicit AsyncBodySource(std::unique_ptr<AsyncCall> call) : call_(std::move(call)) {}
-  std::optional<std::string> next() override { return call_->next(); }
-  void close() override { call_->close(); }
-  bool exhausted() const override { return call_->exhausted(); }
-
- private:
-  std::unique_ptr<AsyncCall> call_;
-};
-
 }  // namespace
 
 wsgi::App asgi_to_wsgi(asgi::App app) {
@@ -352,7 +341,7 @@ wsgi::App asgi_to_wsgi(asgi::App app) {
     auto call = std::make_unique<AsyncCall>(environ, start_response);
     call->start(shared, scope_from_environ(environ));
     call->run_until_started();
-    return wsgi::Body(std::make_unique<AsyncBodySource>(std::move(call)));
+    return wsgi::Body(std::move(call));
   };
 }
 

@@ -152,7 +152,7 @@ asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
     if (shrunk_) {
       if (!co_await wait_readable(deadline)) co_return false;
       shrunk_ = false;
-      read_available();
+      read_available(head_read_chunk);
       co_return true;
     }
     auto space = conn_.input_space(head_read_chunk);
@@ -236,8 +236,8 @@ void Connection::on_timer() {
   arm_timer(next);
 }
 
-bool Connection::read_available() {
-  auto space = conn_.input_space(read_chunk);
+bool Connection::read_available(std::size_t size) {
+  auto space = conn_.input_space(size);
   boost::system::error_code error;
   std::size_t n = socket_.read_some(asio::buffer(space.data(), space.size()), error);
   if (would_block(error)) {
@@ -329,7 +329,7 @@ void Connection::on_watch(const boost::system::error_code& error, unsigned gener
   if (generation != watch_generation_) return;  // stopped: the app finished first
   watch_pending_ = false;
   if (error == asio::error::operation_aborted) return;
-  bool open = !error && read_available();
+  bool open = !error && read_available(read_chunk);
   if (error && !gone_) {
     gone_ = true;
     conn_.receive_eof();

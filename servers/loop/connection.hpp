@@ -91,9 +91,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<void> answer_and_close(int status);
   boost::asio::awaitable<void> linger_close();
 
-  // Reads what the socket has without blocking; false at EOF or on an error
-  // (the protocol has been told: receive_eof()).
-  bool read_available();
+  // Reads what the socket has, up to `size` bytes, without blocking; false at
+  // EOF or on an error (the protocol has been told: receive_eof()).
+  bool read_available(std::size_t size);
   void close_socket();
 
   Socket socket_;

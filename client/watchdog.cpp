@@ -17,7 +17,7 @@ void Watchdog::begin(Clock::time_point deadline, asio::ip::tcp::resolver* resolv
   deadline_ = deadline;
   resolver_ = resolver;
   if (slot_ == not_waiting) deadlines_->add(*this);
-  if (!deadlines_->armed_ || deadline < deadlines_->armed_for_) deadlines_->arm(deadline);
+  deadlines_->arm(deadline);
 }
 
 void Watchdog::end() {
@@ -38,7 +38,7 @@ void Deadlines::remove(Watchdog& watchdog) {
   last->slot_ = watchdog.slot_;
   waiting_.pop_back();
   watchdog.slot_ = Watchdog::not_waiting;
-  if (!waiting_.empty() || !armed_ || rest_check_pending_) return;
+  if (!waiting_.empty() || !timer_.armed() || rest_check_pending_) return;
   // Often another wait begins before the loop turns (the next request on a
   // kept-alive connection): look then, rather than disarm now and re-arm.
   rest_check_pending_ = true;
@@ -46,15 +46,7 @@ void Deadlines::remove(Watchdog& watchdog) {
 }
 
 void Deadlines::arm(Clock::time_point at) {
-  armed_ = true;
-  armed_for_ = at;
-  unsigned generation = ++generation_;
-  timer_.expires_at(at);
-  timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& error) {
-    if (error || generation != self->generation_) return;
-    self->armed_ = false;
-    self->on_timer();
-  });
+  timer_.arm_by(at, [self = shared_from_this()] { self->on_timer(); });
 }
 
 void Deadlines::on_timer() {
@@ -78,10 +70,8 @@ void Deadlines::on_timer() {
 
 void Deadlines::disarm_at_rest() {
   rest_check_pending_ = false;
-  if (!waiting_.empty() || !armed_) return;
-  armed_ = false;
-  ++generation_;
-  timer_.cancel();
+  if (!waiting_.empty() || !timer_.armed()) return;
+  timer_.disarm();
 }
 
 }  // namespace csgi::client::detail

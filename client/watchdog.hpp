@@ -24,7 +24,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
+
+#include "gateway/lazy_timer.hpp"
 
 namespace csgi::client::detail {
 
@@ -74,11 +75,8 @@ class Deadlines : public std::enable_shared_from_this<Deadlines> {
   void on_timer();
   void disarm_at_rest();
 
-  boost::asio::steady_timer timer_;
+  LazyTimer timer_;
   std::vector<Watchdog*> waiting_;  // unordered; each knows its slot
-  Clock::time_point armed_for_{};
-  unsigned generation_ = 0;          // handlers of superseded timer waits do nothing
-  bool armed_ = false;
   bool rest_check_pending_ = false;
 };
 

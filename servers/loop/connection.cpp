@@ -197,19 +197,11 @@ void Connection::set_deadline(Clock::time_point deadline) {
   deadline_ = deadline;
   Clock::time_point at = deadline;
   if (idle_ && !shrunk_) at = std::min(at, idle_since_ + shrink_after);
-  if (!timer_armed_ || at < timer_at_) arm_timer(at);
+  arm_timer(at);
 }
 
 void Connection::arm_timer(Clock::time_point at) {
-  timer_armed_ = true;
-  timer_at_ = at;
-  unsigned generation = ++timer_generation_;
-  timer_.expires_at(at);
-  timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& error) {
-    if (error || generation != self->timer_generation_) return;
-    self->timer_armed_ = false;
-    self->on_timer();
-  });
+  timer_.arm_by(at, [self = shared_from_this()] { self->on_timer(); });
 }
 
 void Connection::on_timer() {
@@ -425,8 +417,7 @@ asio::awaitable<void> Connection::linger_close() {
 
 void Connection::close_socket() {
   boost::system::error_code ignored;
-  ++timer_generation_;
-  timer_.cancel();
+  timer_.disarm();
   socket_.shutdown(Socket::shutdown_both, ignored);
   socket_.close(ignored);
 }

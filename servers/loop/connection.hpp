@@ -24,9 +24,9 @@
 
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "gateway/asgi.hpp"
+#include "gateway/lazy_timer.hpp"
 #include "protocol/server_connection.hpp"
 #include "servers/async_event.hpp"
 #include "servers/cycle.hpp"
@@ -100,15 +100,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<LoopContext> context_;
   std::optional<Endpoint> client_;
   protocol::ServerConnection conn_;
-  boost::asio::steady_timer timer_;
+  LazyTimer timer_;
   boost::asio::cancellation_signal cancel_;
   AsyncEvent input_arrived_;    // the reader fed bytes or EOF (wakes receive())
   Clock::time_point deadline_ = Clock::time_point::max();
-  Clock::time_point timer_at_ = Clock::time_point::max();  // when the armed timer fires
   Clock::time_point idle_since_{};
-  unsigned timer_generation_ = 0;  // handlers of superseded waits do nothing
   unsigned watch_generation_ = 0;
-  bool timer_armed_ = false;
   bool timed_out_ = false;         // the deadline cancelled the pending wait
   bool shrink_due_ = false;        // the timer cancelled the pending read to shrink
   bool shrunk_ = false;            // idle with no buffers: wait, then read

@@ -165,6 +165,7 @@ TEST_F(FailureTest, CloseMidBodyRaisesRemoteProtocolError) {
   expect_error<RemoteProtocolError>([&] { run(io, client.get(server->url())); },
                                     "after 7 body bytes");
   expect_clean(client, server);
+  expect_usable(client);
 }
 
 TEST_F(FailureTest, MalformedHeadRaisesRemoteProtocolError) {
@@ -189,6 +190,7 @@ TEST_F(FailureTest, OversizedHeadRaisesRemoteProtocolError) {
   expect_error<RemoteProtocolError>([&] { run(io, client.get(server->url())); },
                                     "larger than 16384 bytes");
   expect_clean(client, server);
+  expect_usable(client);
 }
 
 TEST_F(FailureTest, ServerClosingIdleConnectionIsReplaced) {
@@ -274,6 +276,7 @@ TEST_F(FailureTest, WriteStalledByAServerThatDoesNotReadRaisesWriteTimeout) {
       "WriteTimeout: request not sent to");
   gave_up = true;
   expect_clean(client, server);
+  expect_usable(client);
 }
 
 // A listener that never accepts, with its accept queue filled: a further
@@ -437,6 +440,7 @@ TEST_F(FailureTest, CancellingAStalledWriteAbortsIt) {
   expect_aborted(cancelled_after(io, client.post(server->url(), std::string(64 << 20, 'x')), 50ms));
   gave_up = true;
   expect_clean(client, server);
+  expect_usable(client);
 }
 
 TEST_F(FailureTest, CancellingARequestWaitingForThePoolAbortsIt) {

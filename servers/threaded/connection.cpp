@@ -207,6 +207,8 @@ bool Driver::serve() {
 }
 
 bool Driver::serve_request(asgi::Scope scope, bool& polite) {
+  // Connections refused with 503 never get here, so they are not counted.
+  context_.request_budget.count();
   wsgi::Environ environ = environ_from_scope(scope);
   RequestInput input(*this);
   environ.input = &input;

@@ -16,17 +16,30 @@
 #include "gateway/wsgi.hpp"
 #include "protocol/server_connection.hpp"
 #include "servers/config.hpp"
+#include "servers/cycle.hpp"
+#include "servers/supervisor/worker.hpp"
 
 namespace csgi::servers::threaded {
 
 class ConnectionPool;
 
-// What every connection of one server shares. Read-only while serving.
+// What every connection of one server shares. Read-only while serving, but for
+// the request count.
 struct ConnectionContext {
+  ConnectionContext(const Config& config, wsgi::App app, std::shared_ptr<State> state)
+      : config(config),
+        app(std::move(app)),
+        state(std::move(state)),
+        limits(protocol_limits(config)),
+        request_budget(config) {}
+
   Config config;
   wsgi::App app;
   std::shared_ptr<State> state;   // lifespan state, in every request's environ
   protocol::Limits limits;
+  // --limit-max-requests, counted as on the loop server: the one member that
+  // changes while serving (count() is thread-safe).
+  mutable RequestBudget request_budget;
 };
 
 // Serves the accepted socket `fd` until the connection ends: the peer closed,

@@ -71,20 +71,6 @@ class StopSignals {
   struct sigaction old_term_ {};
 };
 
-// `app` counting each call against --limit-max-requests (RequestBudget,
-// servers/supervisor/worker.hpp). Every request the server hands to an app goes
-// through here; connections refused with 503 never reach it, so they are not
-// counted, as the loop server does not count them.
-wsgi::App counting_requests(wsgi::App app, const Config& config) {
-  if (!config.limit_max_requests) return app;
-  auto budget = std::make_shared<RequestBudget>(config);
-  return [app = std::move(app), budget](wsgi::Environ& environ,
-                                        wsgi::StartResponse& start_response) {
-    budget->count();
-    return app(environ, start_response);
-  };
-}
-
 class ThreadedServer final : public Server {
  public:
   ThreadedServer(const Config& config, const Application& app, Listener listener,
@@ -178,11 +164,8 @@ std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(wsgi::App app,
                                                           std::shared_ptr<State> state) {
   // Shared with the connection threads, which may outlive run() when an app
   // ignores the shutdown timeout.
-  auto context = std::make_shared<threaded::ConnectionContext>();
-  context->config = config_;
-  context->app = counting_requests(std::move(app), config_);
-  context->state = std::move(state);
-  context->limits = protocol_limits(config_);
+  auto context = std::make_shared<threaded::ConnectionContext>(config_, std::move(app),
+                                                               std::move(state));
 
   threaded::PoolOptions pool_options;
   pool_options.threads = std::max<std::size_t>(config_.thread_count(), 1);

@@ -102,6 +102,11 @@ class CallLoop {
 // call whose app awaits nothing but the server never gives its loop a reactor:
 // no descriptors to make, and no epoll or timerfd calls while the loop runs.
 // A waiter counts as work on the loop, as a timer wait does.
+//
+// Why not Wakeup itself: a parked waiter belongs to this object, not to the
+// loop, so it is freed only when this object is. That suits AsyncCall, which
+// outlives its loop's coroutines; a Wakeup may live in the frame of the very
+// coroutine that waits on it, which only a loop-owned timer wait can free.
 class Signal {
  public:
   explicit Signal(asio::io_context& context) : context_(context) {}

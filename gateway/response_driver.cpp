@@ -1,6 +1,7 @@
 #include "gateway/response_driver.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 #include "gateway/asgi.hpp"
 #include "gateway/error_log.hpp"
@@ -67,7 +68,7 @@ void ResponseDriver::send(std::string_view data, bool more) {
 void ResponseDriver::send_head() {
   if (head_sent_) return;
   head_sent_ = true;
-  send_head_(status_, headers_);
+  send_head_(status_, std::move(headers_));  // never read again once sent
 }
 
 void ResponseDriver::finish() {

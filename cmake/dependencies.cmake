@@ -15,9 +15,13 @@ target_include_directories(llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
 set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 # Asio, compiled once (BOOST_ASIO_SEPARATE_COMPILATION), with coroutine support.
+# Each thread keeps 16 freed blocks per purpose instead of 2 for reuse: a
+# request on the loop nests about eight coroutine frames (connection, app,
+# send, flush), and with 2 most of them went back to malloc every request.
 add_library(csgi_asio STATIC ${CMAKE_SOURCE_DIR}/cmake/asio.cpp)
 target_compile_definitions(csgi_asio PUBLIC
-  BOOST_ASIO_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE)
+  BOOST_ASIO_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE
+  BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=16)
 target_link_libraries(csgi_asio PUBLIC Boost::headers Threads::Threads)
 set_target_properties(csgi_asio PROPERTIES POSITION_INDEPENDENT_CODE ON)
 

@@ -83,7 +83,7 @@ void log_request_error(const protocol::ServerConnection& conn, const protocol::R
 }
 
 void log_cycle(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client) {
-  if (conn.status() == 0) return;
+  if (conn.status() == 0 || !access_log_enabled()) return;
   std::string peer = peer_name(client);
   std::string_view target = conn.raw_target();
   std::string_view path = target, query;

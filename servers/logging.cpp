@@ -65,11 +65,12 @@ std::shared_ptr<spdlog::logger> access_log() {
   return logger;
 }
 
+bool access_log_enabled() { return access_enabled && access_log()->should_log(spdlog::level::info); }
+
 void log_access(std::string_view client, std::string_view method, std::string_view raw_path,
                 std::string_view query_string, std::string_view http_version, int status) {
-  if (!access_enabled) return;
+  if (!access_log_enabled()) return;
   auto& logger = *access_log();
-  if (!logger.should_log(spdlog::level::info)) return;
   if (query_string.empty())
     logger.info("{} - \"{} {} HTTP/{}\" {}", client, method, raw_path, http_version, status);
   else

@@ -19,6 +19,8 @@ void setup_logging(const std::string& level, bool access_log);
 std::shared_ptr<spdlog::logger> error_log();
 std::shared_ptr<spdlog::logger> access_log();
 
+// Whether log_access writes anything: a caller may skip building its line.
+bool access_log_enabled();
 // Writes `127.0.0.1:54321 - "GET /api/?x=1 HTTP/1.1" 200` when access logging is on.
 void log_access(std::string_view client, std::string_view method, std::string_view raw_path,
                 std::string_view query_string, std::string_view http_version, int status);

@@ -69,7 +69,13 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
       conn_(context_->limits, connection_info(context_->config, client_, server_of(socket_, *context_),
                                               context_->state)),
       timer_(socket_.get_executor()),
-      input_arrived_(socket_.get_executor()) {
+      input_arrived_(socket_.get_executor()),
+      // They capture the bare pointer, which std::function stores without an
+      // allocation, so each request's copies cost nothing. The spec lets an
+      // app call them only while its coroutine runs (spec/async.md), and the
+      // connection outlives every request it serves.
+      receive_([this] { return receive(); }),
+      send_([this](asgi::SendEvent event) { return send(std::move(event)); }) {
   // Reads and writes are attempted at once and only wait for readiness when
   // the socket has nothing: no buffer is held by a pending read.
   socket_.non_blocking(true);
@@ -116,7 +122,35 @@ asio::awaitable<void> Connection::serve() {
     auto event = conn_.next_event();
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
       fresh_ = false;
-      if (!co_await serve_request(std::move(started->scope))) co_return;
+      // The request is served right here, not in a nested coroutine: each
+      // level would cost a frame and a move of the scope per request.
+      if (context_->over_limit()) {
+        co_await answer_and_close(503);
+        co_return;
+      }
+      context_->request_budget.count();
+      CycleEnd end;
+      {
+        ActiveRequest active(*context_);
+        begin_app();
+        std::exception_ptr error;
+        try {
+          co_await context_->app(std::move(started->scope), receive_, send_);
+        } catch (...) {
+          error = std::current_exception();
+        }
+        end_app();
+        // A request cancelled by a disconnect or by shutdown ends like one
+        // whose client went away.
+        auto state = co_await asio::this_coro::cancellation_state;
+        bool cancelled = state.cancelled() != asio::cancellation_type::none;
+        end = end_cycle(conn_, error, gone_ || cancelled);
+      }
+      log_cycle(conn_, client_);
+      if (end == CycleEnd::abort) co_return;
+      if (!write_available()) co_await flush();
+      if (end == CycleEnd::close || context_->stopping) co_return;
+      conn_.start_next_request();
       between_requests = true;
       deadline = Clock::now() + config.timeout_keep_alive;
     } else if (std::holds_alternative<protocol::NeedData>(event)) {
@@ -246,55 +280,20 @@ bool Connection::read_available(std::size_t size) {
   return true;
 }
 
-asio::awaitable<bool> Connection::serve_request(asgi::Scope scope) {
-  if (context_->over_limit()) {
-    co_await answer_and_close(503);
-    co_return false;
-  }
-  context_->request_budget.count();
-  CycleEnd end;
-  {
-    ActiveRequest active(*context_);
-    end = co_await run_app(std::move(scope));
-  }
-  log_cycle(conn_, client_);
-  if (end == CycleEnd::abort) co_return false;
-  co_await flush();
-  if (end == CycleEnd::close || context_->stopping) co_return false;
-  conn_.start_next_request();
-  co_return true;
-}
-
-asio::awaitable<CycleEnd> Connection::run_app(asgi::Scope scope) {
-  auto self = shared_from_this();
-  asgi::Receive receive = [self] { return self->receive(); };
-  asgi::Send send = [self](asgi::SendEvent event) { return self->send(std::move(event)); };
+void Connection::begin_app() {
   // The reader runs beside the app: when the client goes away it cancels
   // whatever the app awaits (spec/async.md, "Cancellation").
   // It starts once the app first yields to the loop, so an app that answers
   // without waiting costs nothing for it.
   app_running_ = true;
-  asio::post(socket_.get_executor(), [self, run = ++app_runs_] {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), run = ++app_runs_] {
     if (self->app_running_ && self->app_runs_ == run) self->start_watch();
   });
-  std::exception_ptr error = co_await call_app(std::move(scope), std::move(receive), std::move(send));
-  app_running_ = false;
-  stop_watch();
-  // A request cancelled by a disconnect or by shutdown ends like one whose
-  // client went away.
-  auto state = co_await asio::this_coro::cancellation_state;
-  bool cancelled = state.cancelled() != asio::cancellation_type::none;
-  co_return end_cycle(conn_, error, gone_ || cancelled);
 }
 
-asio::awaitable<std::exception_ptr> Connection::call_app(asgi::Scope scope, asgi::Receive receive,
-                                                         asgi::Send send) {
-  try {
-    co_await context_->app(std::move(scope), std::move(receive), std::move(send));
-  } catch (...) {
-    co_return std::current_exception();
-  }
-  co_return nullptr;
+void Connection::end_app() {
+  app_running_ = false;
+  stop_watch();
 }
 
 void Connection::start_watch() {
@@ -369,23 +368,16 @@ asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
 asio::awaitable<void> Connection::send(asgi::SendEvent event) {
   if (gone_) throw asgi::ClientDisconnected();
   conn_.send(std::move(event));
-  co_await flush();
+  if (!write_available()) co_await flush();
 }
 
-asio::awaitable<void> Connection::flush() {
-  // Write synchronously while the socket takes bytes (the usual case: one
-  // write of head and body); wait for writability only when it is full.
+bool Connection::write_available() {
   while (!conn_.pending_output().empty()) {
     if (gone_) throw asgi::ClientDisconnected();
     auto output = conn_.pending_output();
     boost::system::error_code error;
     std::size_t n = socket_.write_some(asio::buffer(output.data(), output.size()), error);
-    if (would_block(error)) {
-      auto [wait_error] =
-          co_await socket_.async_wait(Socket::wait_write, asio::as_tuple(use_awaitable));
-      if (wait_error == asio::error::operation_aborted) throw boost::system::system_error(wait_error);
-      continue;
-    }
+    if (would_block(error)) return false;
     if (error) {
       gone_ = true;
       conn_.receive_eof();
@@ -393,6 +385,16 @@ asio::awaitable<void> Connection::flush() {
       throw asgi::ClientDisconnected();
     }
     conn_.consume_output(n);
+  }
+  return true;
+}
+
+asio::awaitable<void> Connection::flush() {
+  // Write synchronously while the socket takes bytes (the usual case: one
+  // write of head and body); wait for writability only when it is full.
+  while (!write_available()) {
+    auto [wait_error] = co_await socket_.async_wait(Socket::wait_write, asio::as_tuple(use_awaitable));
+    if (wait_error == asio::error::operation_aborted) throw boost::system::system_error(wait_error);
   }
 }
 

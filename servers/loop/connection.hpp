@@ -13,8 +13,8 @@
 // readiness wait where a pending read does (a wait re-registers the socket
 // with epoll every time).
 //
-// Everything runs on the loop's thread. Owned by shared_ptr: the coroutine, and
-// the receive/send callables given to the app, each hold one.
+// Everything runs on the loop's thread. Owned by shared_ptr: the coroutine
+// holds one while it runs, and so do the timer's and the watch's handlers.
 #pragma once
 
 #include <chrono>
@@ -67,10 +67,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<bool> read_input(Clock::time_point deadline);
   // Waits until the socket is readable or `deadline` passes (false).
   boost::asio::awaitable<bool> wait_readable(Clock::time_point deadline);
-  boost::asio::awaitable<bool> serve_request(asgi::Scope scope);
-  boost::asio::awaitable<CycleEnd> run_app(asgi::Scope scope);
-  boost::asio::awaitable<std::exception_ptr> call_app(asgi::Scope scope, asgi::Receive receive,
-                                                      asgi::Send send);
+  // Around each call of the app: the watch for a disconnect starts once the
+  // app yields to the loop (begin_app) and stops when it returns (end_app).
+  void begin_app();
+  void end_app();
   // The reader beside a running app: a wait for readability whose handler
   // feeds the protocol, wakes receive(), and cancels the app when the client
   // has gone. Callback-driven, so a request that never waits costs one queued
@@ -87,6 +87,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_timer();
   boost::asio::awaitable<asgi::ReceiveEvent> receive();
   boost::asio::awaitable<void> send(asgi::SendEvent event);
+  // Writes pending output while the socket takes it: true when all of it is
+  // written, false when the socket is full. Throws ClientDisconnected.
+  bool write_available();
+  // Writes all pending output, waiting for writability when the socket is full.
   boost::asio::awaitable<void> flush();
   boost::asio::awaitable<void> answer_and_close(int status);
   boost::asio::awaitable<void> linger_close();
@@ -103,6 +107,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   LazyTimer timer_;
   boost::asio::cancellation_signal cancel_;
   AsyncEvent input_arrived_;    // the reader fed bytes or EOF (wakes receive())
+  asgi::Receive receive_;       // what each request's app is given
+  asgi::Send send_;
   Clock::time_point deadline_ = Clock::time_point::max();
   Clock::time_point idle_since_{};
   unsigned watch_generation_ = 0;

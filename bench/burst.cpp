@@ -1,8 +1,10 @@
 // Load tool for the benchmarks that wrk cannot express.
 //
 //   bench_burst burst --port P --connections N --target "/?delay_ms=1000"
-//       opens N connections at once, sends one request on each, and reports how
-//       many were answered 200 and how long the slowest took (from the start).
+//       opens N connections at once, sends one request on each as soon as it is
+//       open, and reports how many were answered 200, when the last connection
+//       was open, and how long the slowest answer took: from the start of the
+//       burst (slowest), and from its own connect (longest).
 //   bench_burst hold --port P --connections N --seconds S
 //       opens N keep-alive connections, makes one request on each, then keeps them
 //       idle for S seconds (prints "holding N" when they are all idle), so that a
@@ -36,7 +38,9 @@ struct Options {
 
 struct Result {
   int status = 0;
-  double seconds = 0;
+  double opening = 0;    // seconds from the start until this connection's connect began
+  double connected = 0;  // ... until the connection was open
+  double seconds = 0;    // ... until the answer was read
   std::string error;
 };
 
@@ -64,7 +68,23 @@ asio::awaitable<void> one(const Options& options, tcp::endpoint endpoint, clock_
   auto executor = co_await asio::this_coro::executor;
   tcp::socket socket(executor);
   try {
-    co_await socket.async_connect(endpoint, asio::use_awaitable);
+    // The connect is tried at once and waited for only if the handshake has
+    // not completed yet, so that each connection sends its request as soon as
+    // it is open instead of after every other connect was started.
+    result.opening = std::chrono::duration<double>(clock_type::now() - start).count();
+    socket.open(endpoint.protocol());
+    socket.non_blocking(true);
+    boost::system::error_code error;
+    socket.connect(endpoint, error);
+    if (error == asio::error::in_progress || error == asio::error::would_block) {
+      co_await socket.async_wait(tcp::socket::wait_write, asio::use_awaitable);
+      int code = 0;
+      socklen_t size = sizeof code;
+      ::getsockopt(socket.native_handle(), SOL_SOCKET, SO_ERROR, &code, &size);
+      error = boost::system::error_code(code, boost::system::system_category());
+    }
+    if (error) throw boost::system::system_error(error);
+    result.connected = std::chrono::duration<double>(clock_type::now() - start).count();
     std::string request = "GET " + options.target + " HTTP/1.1\r\nHost: " + options.host + "\r\n\r\n";
     result.status = co_await request_once(socket, request);
     result.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
@@ -85,16 +105,29 @@ int run(const Options& options) {
                    asio::detached);
   io.run();
   int ok = 0;
-  double slowest = 0;
+  double slowest = 0, last_connected = 0, longest = 0;
+  std::vector<double> answered;
   std::string first_error;
   for (auto& r : results) {
-    if (r.status == 200) ++ok;
+    if (r.status == 200) ++ok, answered.push_back(r.seconds);
     slowest = std::max(slowest, r.seconds);
+    longest = std::max(longest, r.seconds - r.opening);
+    last_connected = std::max(last_connected, r.connected);
     if (!r.error.empty() && first_error.empty()) first_error = r.error;
   }
-  std::printf("connections=%d ok=%d failed=%d slowest=%.3fs%s%s\n", options.connections, ok,
-              options.connections - ok, slowest, first_error.empty() ? "" : " first_error=",
-              first_error.c_str());
+  std::sort(answered.begin(), answered.end());
+  auto at = [&](double q) {
+    return answered.empty() ? 0.0 : answered[static_cast<std::size_t>(q * (answered.size() - 1))];
+  };
+  // slowest, p50, p99: from the start of the burst. The client opens the
+  // connections as fast as its one core allows (last_connected says when it
+  // was done), so `longest` is the server's share: the longest time from a
+  // connection's connect to its answer.
+  std::printf(
+      "connections=%d ok=%d failed=%d slowest=%.3fs last_connected=%.3fs p50=%.3fs p99=%.3fs "
+      "longest=%.3fs%s%s\n",
+      options.connections, ok, options.connections - ok, slowest, last_connected, at(0.5), at(0.99),
+      longest, first_error.empty() ? "" : " first_error=", first_error.c_str());
   std::fflush(stdout);
   if (options.mode == "hold") {
     std::printf("holding %zu\n", kept.size());

@@ -48,8 +48,14 @@ taskset -c "$LOAD_CPU" "$BURST" burst --port $CSGI_PORT --connections 10000 --ta
   | tee "$WORK/burst.out" || true
 ok=$(grep -o 'ok=[0-9]*' "$WORK/burst.out" | cut -d= -f2)
 slowest=$(grep -o 'slowest=[0-9.]*' "$WORK/burst.out" | cut -d= -f2)
+longest=$(grep -o 'longest=[0-9.]*' "$WORK/burst.out" | cut -d= -f2)
+opened=$(grep -o 'last_connected=[0-9.]*' "$WORK/burst.out" | cut -d= -f2)
 check_target "burst: connections answered 200" "${ok:-0}" ">=" 10000
-check_target "burst: slowest answer (s)" "${slowest:-99}" "<=" 1.5
+# From the start of the burst, the slowest answer includes the time the load
+# generator needs to open 10,000 connections on its one core ($opened s here);
+# from each connection's connect to its answer is what the server controls.
+check_target "burst: slowest answer, from its connect (s)" "${longest:-99}" "<=" 1.5
+check_target "burst: slowest answer, from the start of the burst (s)" "${slowest:-99}" "<=" 1.5
 stop_all
 
 echo

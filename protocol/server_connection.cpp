@@ -104,7 +104,7 @@ struct ServerConnection::Impl {
 
   void parse();
   void fail();
-  asgi::Scope start_request();
+  void start_request(asgi::Scope& scope);
   bool drain_body();
   void check_can_send() const;
   bool body_full() const {
@@ -142,7 +142,7 @@ void ServerConnection::Impl::fail() {
   if (status != 0 && !writer.head_written()) writer.error(status, output);
 }
 
-asgi::Scope ServerConnection::Impl::start_request() {
+void ServerConnection::Impl::start_request(asgi::Scope& scope) {
   MessageHead& head = parser.head();
   method.assign(head.method);
   target.assign(head.target);
@@ -152,12 +152,10 @@ asgi::Scope ServerConnection::Impl::start_request() {
   body_delivered = false;
   writer.reset({head.method == "HEAD", head.version_minor, head.keep_alive,
                 accepts_trailers(head.headers)});
-  asgi::Scope scope;
   fill_scope(scope, head, info);
   head_ready = false;
   active = true;
   ++started;
-  return scope;
 }
 
 // Skips what is buffered of a body the app did not read. True if the request
@@ -202,7 +200,12 @@ Event ServerConnection::next_event() {
   // A peer that half-closes has gone as far as we are concerned (as uvicorn).
   if (c.eof) c.closed = true;
   if (c.closed) return Closed{};
-  if (c.head_ready && !c.active) return RequestStarted{c.start_request()};
+  if (c.head_ready && !c.active) {
+    // Built in place: a scope is large, and this runs for every request.
+    Event event{std::in_place_type<RequestStarted>};
+    c.start_request(std::get<RequestStarted>(event).scope);
+    return event;
+  }
   return reading_paused() ? Event{Paused{}} : Event{NeedData{}};
 }
 

@@ -83,6 +83,7 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
 }
 
 Connection::~Connection() {
+  unlist_from_watch();
   context_->connections.erase(this);
   if (context_->stopping && context_->connections.empty()) context_->all_closed.set();
 }
@@ -284,16 +285,41 @@ void Connection::begin_app() {
   // The reader runs beside the app: when the client goes away it cancels
   // whatever the app awaits (spec/async.md, "Cancellation").
   // It starts once the app first yields to the loop, so an app that answers
-  // without waiting costs nothing for it.
+  // without waiting costs nothing for it: the connection is listed, and one
+  // task per turn of the loop starts the watch of every app still running.
   app_running_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this(), run = ++app_runs_] {
-    if (self->app_running_ && self->app_runs_ == run) self->start_watch();
-  });
+  auto& waiting = context_->apps_to_watch;
+  watch_index_ = waiting.size();
+  waiting.push_back(this);
+  if (!std::exchange(context_->watch_sweep_posted, true)) {
+    asio::post(socket_.get_executor(), [context = context_] { watch_yielded_apps(*context); });
+  }
 }
 
 void Connection::end_app() {
   app_running_ = false;
+  unlist_from_watch();
   stop_watch();
+}
+
+void Connection::unlist_from_watch() {
+  if (watch_index_ == not_listed) return;
+  auto& waiting = context_->apps_to_watch;
+  // Swap with the last entry: O(1), order does not matter.
+  waiting[watch_index_] = waiting.back();
+  waiting[watch_index_]->watch_index_ = watch_index_;
+  waiting.pop_back();
+  watch_index_ = not_listed;
+}
+
+void Connection::watch_yielded_apps(LoopContext& context) {
+  context.watch_sweep_posted = false;
+  // Everything listed is an app that yielded to the loop: the ones that
+  // finished without yielding have unlisted themselves.
+  // start_watch() only queues a wait, so the list does not change meanwhile.
+  for (Connection* connection : context.apps_to_watch) connection->watch_index_ = not_listed;
+  for (Connection* connection : context.apps_to_watch) connection->start_watch();
+  context.apps_to_watch.clear();
 }
 
 void Connection::start_watch() {

@@ -71,6 +71,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // app yields to the loop (begin_app) and stops when it returns (end_app).
   void begin_app();
   void end_app();
+  void unlist_from_watch();
+  // The task begin_app() posts, once per turn of the loop for all connections.
+  static void watch_yielded_apps(LoopContext& context);
   // The reader beside a running app: a wait for readability whose handler
   // feeds the protocol, wakes receive(), and cancels the app when the client
   // has gone. Callback-driven, so a request that never waits costs one queued
@@ -115,7 +118,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool timed_out_ = false;         // the deadline cancelled the pending wait
   bool shrink_due_ = false;        // the timer cancelled the pending read to shrink
   bool shrunk_ = false;            // idle with no buffers: wait, then read
-  unsigned app_runs_ = 0;
+  static constexpr std::size_t not_listed = static_cast<std::size_t>(-1);
+  std::size_t watch_index_ = not_listed;  // in context_->apps_to_watch, while listed
   bool watch_pending_ = false;
   bool app_running_ = false;
   bool idle_ = false;              // waiting for the first byte of a request

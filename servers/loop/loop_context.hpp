@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_set>
+#include <vector>
 
 #include "gateway/asgi.hpp"
 #include "protocol/server_connection.hpp"
@@ -31,6 +32,10 @@ struct LoopContext {
   RequestBudget request_budget;             // --limit-max-requests
 
   std::unordered_set<Connection*> connections;
+  // Connections whose app started since the last turn of the loop (see
+  // Connection::begin_app), and whether the task that watches them is queued.
+  std::vector<Connection*> apps_to_watch;
+  bool watch_sweep_posted = false;
   std::size_t active_requests = 0;
   bool stopping = false;  // graceful shutdown began: no keep-alive after this
   AsyncEvent all_closed;  // set when `connections` empties while stopping

@@ -123,35 +123,7 @@ asio::awaitable<void> Connection::serve() {
     auto event = conn_.next_event();
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
       fresh_ = false;
-      // The request is served right here, not in a nested coroutine: each
-      // level would cost a frame and a move of the scope per request.
-      if (context_->over_limit()) {
-        co_await answer_and_close(503);
-        co_return;
-      }
-      context_->request_budget.count();
-      CycleEnd end;
-      {
-        ActiveRequest active(*context_);
-        begin_app();
-        std::exception_ptr error;
-        try {
-          co_await context_->app(std::move(started->scope), receive_, send_);
-        } catch (...) {
-          error = std::current_exception();
-        }
-        end_app();
-        // A request cancelled by a disconnect or by shutdown ends like one
-        // whose client went away.
-        auto state = co_await asio::this_coro::cancellation_state;
-        bool cancelled = state.cancelled() != asio::cancellation_type::none;
-        end = end_cycle(conn_, error, gone_ || cancelled);
-      }
-      log_cycle(conn_, client_);
-      if (end == CycleEnd::abort) co_return;
-      if (!write_available()) co_await flush();
-      if (end == CycleEnd::close || context_->stopping) co_return;
-      conn_.start_next_request();
+      if (!co_await serve_request(started->scope)) co_return;
       between_requests = true;
       deadline = Clock::now() + config.timeout_keep_alive;
     } else if (std::holds_alternative<protocol::NeedData>(event)) {
@@ -279,6 +251,37 @@ bool Connection::read_available(std::size_t size) {
   }
   conn_.commit_input(n);
   return true;
+}
+
+asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
+  if (context_->over_limit()) {
+    co_await answer_and_close(503);
+    co_return false;
+  }
+  context_->request_budget.count();
+  CycleEnd end;
+  {
+    ActiveRequest active(*context_);
+    begin_app();
+    std::exception_ptr error;
+    try {
+      co_await context_->app(std::move(scope), receive_, send_);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    end_app();
+    // A request cancelled by a disconnect or by shutdown ends like one whose
+    // client went away.
+    auto state = co_await asio::this_coro::cancellation_state;
+    bool cancelled = state.cancelled() != asio::cancellation_type::none;
+    end = end_cycle(conn_, error, gone_ || cancelled);
+  }
+  log_cycle(conn_, client_);
+  if (end == CycleEnd::abort) co_return false;
+  if (!write_available()) co_await flush();
+  if (end == CycleEnd::close || context_->stopping) co_return false;
+  conn_.start_next_request();
+  co_return true;
 }
 
 void Connection::begin_app() {

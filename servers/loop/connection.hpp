@@ -69,6 +69,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<bool> wait_readable(Clock::time_point deadline);
   // Around each call of the app: the watch for a disconnect starts once the
   // app yields to the loop (begin_app) and stops when it returns (end_app).
+  // One request: the app on `scope` (moved from), its end, the access line;
+  // false when the connection must close. A frame of its own, so that what a
+  // request needs while it runs is not part of the frame of serve(), which
+  // every idle connection keeps.
+  boost::asio::awaitable<bool> serve_request(asgi::Scope& scope);
   void begin_app();
   void end_app();
   void unlist_from_watch();

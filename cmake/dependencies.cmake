@@ -18,6 +18,8 @@ set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON)
 # Each thread keeps 16 freed blocks per purpose instead of 2 for reuse: a
 # request on the loop nests about eight coroutine frames (connection, app,
 # send, flush), and with 2 most of them went back to malloc every request.
+# The value sets the layout of Asio's per-thread state: apps/plugin.hpp checks
+# that a plugin is built with it.
 add_library(csgi_asio STATIC ${CMAKE_SOURCE_DIR}/cmake/asio.cpp)
 target_compile_definitions(csgi_asio PUBLIC
   BOOST_ASIO_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE

@@ -59,6 +59,15 @@ void take_body(std::string& from, std::string& out) {
   from.clear();
 }
 
+// Whether `ec` is the end of a wait that its deadline cut short. An abort
+// that the watchdog did not cause is the awaiting coroutine's cancellation,
+// rethrown as such.
+bool timed_out(const BoundedWait& wait, const error_code& ec) {
+  if (ec != asio::error::operation_aborted) return false;
+  if (wait.expired()) return true;
+  throw boost::system::system_error(ec);
+}
+
 }  // namespace
 
 Exchange::Exchange(Lease lease, const Request& request)
@@ -104,10 +113,7 @@ asio::awaitable<void> Exchange::connect() {
       connection.socket.set_option(asio::ip::tcp::no_delay(true), ec);
       co_return;
     }
-    if (connect_error == asio::error::operation_aborted) {
-      if (wait.expired()) throw ConnectTimeout(url(), limit);
-      throw boost::system::system_error(connect_error);  // the awaiting coroutine was cancelled
-    }
+    if (timed_out(wait, connect_error)) throw ConnectTimeout(url(), limit);
     last_error = connect_error;
   }
   connection.socket.close(ec);
@@ -121,10 +127,7 @@ asio::awaitable<void> Exchange::send() {
                                             asio::buffer(request_.body)};
   BoundedWait wait(connection.watchdog, Watchdog::Clock::now() + request_.timeouts.write);
   auto [ec, n] = co_await asio::async_write(connection.socket, buffers, use_tuple);
-  if (ec == asio::error::operation_aborted) {
-    if (wait.expired()) throw WriteTimeout(url(), request_.timeouts.write);
-    throw boost::system::system_error(ec);  // the awaiting coroutine was cancelled
-  }
+  if (timed_out(wait, ec)) throw WriteTimeout(url(), request_.timeouts.write);
   if (ec && lease_.reused()) throw StaleConnection{};
   if (ec) throw RemoteProtocolError(url(), "connection lost while sending the request: " + ec.message());
 }
@@ -142,10 +145,7 @@ asio::awaitable<std::size_t> Exchange::read_more(bool mid_body) {
                             connection.buffer.size() - connection.end);
   BoundedWait wait(connection.watchdog, Watchdog::Clock::now() + request_.timeouts.read);
   auto [ec, n] = co_await connection.socket.async_read_some(space, use_tuple);
-  if (ec == asio::error::operation_aborted) {
-    if (wait.expired()) throw ReadTimeout(url(), request_.timeouts.read, mid_body);
-    throw boost::system::system_error(ec);  // the awaiting coroutine was cancelled
-  }
+  if (timed_out(wait, ec)) throw ReadTimeout(url(), request_.timeouts.read, mid_body);
   if (ec == asio::error::eof) co_return 0;
   if (ec && received_ == 0 && lease_.reused()) throw StaleConnection{};
   if (ec) throw RemoteProtocolError(url(), "connection lost while reading the response: " + ec.message());

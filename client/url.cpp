@@ -71,6 +71,12 @@ void append_port(std::string& out, std::uint16_t port) {
   out.append(digits, end);
 }
 
+// The host and, unless it is http's default, the port: the Host header.
+void append_host_header(std::string& out, const std::string& host, std::uint16_t port) {
+  append_host(out, host);
+  if (port != 80) append_port(out, port);
+}
+
 // Removes "." and ".." segments of an absolute path (RFC 3986 5.2.4).
 std::string remove_dot_segments(std::string_view path) {
   std::string out;
@@ -115,8 +121,7 @@ void Url::append_origin(std::string& out) const {
 std::string Url::host_header() const {
   std::string out;
   out.reserve(host.size() + 8);
-  append_host(out, host);
-  if (port != 80) append_port(out, port);
+  append_host_header(out, host, port);
   return out;
 }
 
@@ -125,8 +130,7 @@ std::string Url::to_string() const {
   out.reserve(scheme.size() + host.size() + target.size() + 11);
   out += scheme;
   out += "://";
-  append_host(out, host);
-  if (port != 80) append_port(out, port);
+  append_host_header(out, host, port);
   out += target;
   return out;
 }

@@ -16,28 +16,19 @@ void Watchdog::begin(Clock::time_point deadline, asio::ip::tcp::resolver* resolv
   expired_ = false;
   deadline_ = deadline;
   resolver_ = resolver;
-  if (slot_ == not_waiting) deadlines_->add(*this);
+  if (!in_indexed_set()) deadlines_->waiting_.insert(*this);
   deadlines_->arm(deadline);
 }
 
 void Watchdog::end() {
   resolver_ = nullptr;
-  if (slot_ != not_waiting) deadlines_->remove(*this);
+  if (in_indexed_set()) deadlines_->remove(*this);
 }
 
 Deadlines::Deadlines(const asio::any_io_executor& executor) : timer_(executor) {}
 
-void Deadlines::add(Watchdog& watchdog) {
-  watchdog.slot_ = waiting_.size();
-  waiting_.push_back(&watchdog);
-}
-
 void Deadlines::remove(Watchdog& watchdog) {
-  Watchdog* last = waiting_.back();
-  waiting_[watchdog.slot_] = last;
-  last->slot_ = watchdog.slot_;
-  waiting_.pop_back();
-  watchdog.slot_ = Watchdog::not_waiting;
+  waiting_.erase(watchdog);
   if (!waiting_.empty() || !timer_.armed() || rest_check_pending_) return;
   // Often another wait begins before the loop turns (the next request on a
   // kept-alive connection): look then, rather than disarm now and re-arm.

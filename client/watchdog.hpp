@@ -20,18 +20,18 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "gateway/indexed_set.hpp"
 #include "gateway/lazy_timer.hpp"
 
 namespace csgi::client::detail {
 
 class Deadlines;
 
-class Watchdog {
+class Watchdog : public IndexedSetMember {  // in its Deadlines while waiting
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -50,13 +50,11 @@ class Watchdog {
 
  private:
   friend class Deadlines;
-  static constexpr std::size_t not_waiting = static_cast<std::size_t>(-1);
 
   std::shared_ptr<Deadlines> deadlines_;
   boost::asio::ip::tcp::socket& socket_;
   boost::asio::ip::tcp::resolver* resolver_ = nullptr;
   Clock::time_point deadline_{};
-  std::size_t slot_ = not_waiting;  // index in the waiting list while waiting
   bool expired_ = false;
 };
 
@@ -69,14 +67,13 @@ class Deadlines : public std::enable_shared_from_this<Deadlines> {
   friend class Watchdog;
   using Clock = Watchdog::Clock;
 
-  void add(Watchdog& watchdog);
   void remove(Watchdog& watchdog);
   void arm(Clock::time_point at);
   void on_timer();
   void disarm_at_rest();
 
   LazyTimer timer_;
-  std::vector<Watchdog*> waiting_;  // unordered; each knows its slot
+  IndexedSet<Watchdog> waiting_;
   bool rest_check_pending_ = false;
 };
 

@@ -55,13 +55,13 @@ void setup_logging(const std::string& level, bool access_log_on) {
   access_enabled = access_log_on;
 }
 
-std::shared_ptr<spdlog::logger> error_log() {
-  static auto logger = make_logger("csgi.error");
+const std::shared_ptr<spdlog::logger>& error_log() {
+  static const auto logger = make_logger("csgi.error");
   return logger;
 }
 
-std::shared_ptr<spdlog::logger> access_log() {
-  static auto logger = make_logger("csgi.access");
+const std::shared_ptr<spdlog::logger>& access_log() {
+  static const auto logger = make_logger("csgi.access");
   return logger;
 }
 

@@ -16,8 +16,9 @@ namespace csgi::servers {
 // trace|debug|info|warning|error|critical. Lines go to stderr.
 void setup_logging(const std::string& level, bool access_log);
 
-std::shared_ptr<spdlog::logger> error_log();
-std::shared_ptr<spdlog::logger> access_log();
+// Referred to, not copied: they are asked for on every request.
+const std::shared_ptr<spdlog::logger>& error_log();
+const std::shared_ptr<spdlog::logger>& access_log();
 
 // Whether log_access writes anything: a caller may skip building its line.
 bool access_log_enabled();

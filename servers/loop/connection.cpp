@@ -291,9 +291,7 @@ void Connection::begin_app() {
   // without waiting costs nothing for it: the connection is listed, and one
   // task per turn of the loop starts the watch of every app still running.
   app_running_ = true;
-  auto& waiting = context_->apps_to_watch;
-  watch_index_ = waiting.size();
-  waiting.push_back(this);
+  context_->apps_to_watch.insert(*this);
   if (!std::exchange(context_->watch_sweep_posted, true)) {
     asio::post(socket_.get_executor(), [context = context_] { watch_yielded_apps(*context); });
   }
@@ -306,21 +304,14 @@ void Connection::end_app() {
 }
 
 void Connection::unlist_from_watch() {
-  if (watch_index_ == not_listed) return;
-  auto& waiting = context_->apps_to_watch;
-  // Swap with the last entry: O(1), order does not matter.
-  waiting[watch_index_] = waiting.back();
-  waiting[watch_index_]->watch_index_ = watch_index_;
-  waiting.pop_back();
-  watch_index_ = not_listed;
+  if (in_indexed_set()) context_->apps_to_watch.erase(*this);
 }
 
 void Connection::watch_yielded_apps(LoopContext& context) {
   context.watch_sweep_posted = false;
   // Everything listed is an app that yielded to the loop: the ones that
   // finished without yielding have unlisted themselves.
-  // start_watch() only queues a wait, so the list does not change meanwhile.
-  for (Connection* connection : context.apps_to_watch) connection->watch_index_ = not_listed;
+  // start_watch() only queues a wait, so the set does not change meanwhile.
   for (Connection* connection : context.apps_to_watch) connection->start_watch();
   context.apps_to_watch.clear();
 }

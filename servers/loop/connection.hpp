@@ -26,6 +26,7 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 
 #include "gateway/asgi.hpp"
+#include "gateway/indexed_set.hpp"
 #include "gateway/lazy_timer.hpp"
 #include "protocol/server_connection.hpp"
 #include "servers/async_event.hpp"
@@ -36,7 +37,9 @@ namespace csgi::servers::loop {
 
 using Socket = boost::asio::generic::stream_protocol::socket;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// An IndexedSetMember: listed in the context's apps_to_watch while its app
+// has started and not yet been watched (begin_app).
+class Connection : public std::enable_shared_from_this<Connection>, public IndexedSetMember {
  public:
   // Registers with `context` (unregisters when destroyed). `socket` is open.
   Connection(Socket socket, std::shared_ptr<LoopContext> context);
@@ -67,13 +70,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<bool> read_input(Clock::time_point deadline);
   // Waits until the socket is readable or `deadline` passes (false).
   boost::asio::awaitable<bool> wait_readable(Clock::time_point deadline);
-  // Around each call of the app: the watch for a disconnect starts once the
-  // app yields to the loop (begin_app) and stops when it returns (end_app).
   // One request: the app on `scope` (moved from), its end, the access line;
   // false when the connection must close. A frame of its own, so that what a
   // request needs while it runs is not part of the frame of serve(), which
   // every idle connection keeps.
   boost::asio::awaitable<bool> serve_request(asgi::Scope& scope);
+  // Around each call of the app: the watch for a disconnect starts once the
+  // app yields to the loop (begin_app) and stops when it returns (end_app).
   void begin_app();
   void end_app();
   void unlist_from_watch();
@@ -123,8 +126,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool timed_out_ = false;         // the deadline cancelled the pending wait
   bool shrink_due_ = false;        // the timer cancelled the pending read to shrink
   bool shrunk_ = false;            // idle with no buffers: wait, then read
-  static constexpr std::size_t not_listed = static_cast<std::size_t>(-1);
-  std::size_t watch_index_ = not_listed;  // in context_->apps_to_watch, while listed
   bool watch_pending_ = false;
   bool app_running_ = false;
   bool idle_ = false;              // waiting for the first byte of a request

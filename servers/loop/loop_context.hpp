@@ -8,9 +8,9 @@
 #include <memory>
 #include <optional>
 #include <unordered_set>
-#include <vector>
 
 #include "gateway/asgi.hpp"
+#include "gateway/indexed_set.hpp"
 #include "protocol/server_connection.hpp"
 #include "servers/async_event.hpp"
 #include "servers/config.hpp"
@@ -34,7 +34,7 @@ struct LoopContext {
   std::unordered_set<Connection*> connections;
   // Connections whose app started since the last turn of the loop (see
   // Connection::begin_app), and whether the task that watches them is queued.
-  std::vector<Connection*> apps_to_watch;
+  IndexedSet<Connection> apps_to_watch;
   bool watch_sweep_posted = false;
   std::size_t active_requests = 0;
   bool stopping = false;  // graceful shutdown began: no keep-alive after this

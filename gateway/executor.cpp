@@ -58,14 +58,20 @@ struct SyncExecutor::Impl {
   boost::asio::thread_pool pool;
 };
 
-SyncExecutor::SyncExecutor(std::size_t threads)
-    : impl_(std::make_unique<Impl>(threads == 0 ? 1 : threads)), threads_(threads == 0 ? 1 : threads) {}
+SyncExecutor::SyncExecutor(std::size_t threads) : threads_(threads == 0 ? 1 : threads) {}
 
 SyncExecutor::~SyncExecutor() { join(); }
 
-boost::asio::any_io_executor SyncExecutor::get_executor() { return impl_->pool.get_executor(); }
+boost::asio::any_io_executor SyncExecutor::get_executor() {
+  std::call_once(started_, [this] { impl_ = std::make_unique<Impl>(threads_); });
+  return impl_->pool.get_executor();
+}
 
-void SyncExecutor::join() { impl_->pool.join(); }
+void SyncExecutor::join() {
+  // Once started_ has run, impl_ is set; before, there are no threads to join
+  // (a caller racing a first get_executor() is a misuse: join() ends the pool).
+  if (impl_) impl_->pool.join();
+}
 
 namespace {
 thread_local int event_loop_depth = 0;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -11,7 +12,10 @@ namespace csgi {
 
 // A pool of `threads` threads for sync apps called from an event loop. With one
 // thread (the default) every sync call is serialised: the "thread-sensitive"
-// executor of spec/servers.md.
+// executor of spec/servers.md. The threads start at the first get_executor(),
+// which adapting a sync app does: a server hosting only async apps stays a
+// single-threaded process, and the C library and shared_ptr then skip their
+// thread-safety costs (cancellation points, locks, atomic counts).
 class SyncExecutor {
  public:
   explicit SyncExecutor(std::size_t threads = 1);
@@ -26,6 +30,7 @@ class SyncExecutor {
 
  private:
   struct Impl;
+  std::once_flag started_;
   std::unique_ptr<Impl> impl_;
   std::size_t threads_;
 };

@@ -11,7 +11,7 @@ using asgi::ProtocolViolation;
 void check_field(const Header& field) {
   if (!text::is_token(field.first))
     throw ProtocolViolation("invalid header name: \"" + field.first + "\"");
-  if (field.second.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+  if (text::has_cr_lf_nul(field.second))
     throw ProtocolViolation("CR, LF or NUL in the value of header \"" + field.first + "\"");
 }
 

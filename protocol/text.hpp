@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -28,12 +29,24 @@ inline std::string_view trim(std::string_view s) {
 }
 
 // RFC 9110 tchar: the characters of a token (methods, field names, codings).
-inline bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+// A table, because every field name of every request and response is checked.
+inline constexpr auto tchar_table = [] {
+  std::array<bool, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+inline bool is_tchar(char c) { return tchar_table[static_cast<unsigned char>(c)]; }
 
 inline bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
+
+// True if `s` holds CR, LF or NUL: what may never appear in a field value sent.
+inline bool has_cr_lf_nul(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
 
 // True if the comma-separated list `value` contains `token` (case-insensitive),
 // as in "Connection: keep-alive, close" or "TE: trailers, deflate;q=0.5".

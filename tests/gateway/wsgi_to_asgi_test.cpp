@@ -2,6 +2,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <thread>
 
 #include <boost/asio/detached.hpp>
@@ -391,6 +392,21 @@ TEST(WsgiToAsgi, OneThreadExecutorSerialisesCalls) {
 TEST(WsgiToAsgi, ExecutorWithNThreadsRunsNCallsInParallel) {
   SyncExecutor executor(4);
   EXPECT_EQ(max_overlap(executor, 4), 4);
+}
+
+// A server builds its executor whatever the app; only a sync app needs its
+// threads, and a process without them skips the C library's thread-safety costs.
+TEST(SyncExecutorTest, ThreadsStartWhenAnAppIsFirstAdapted) {
+  auto threads_of_this_process = [] {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+    return n;
+  };
+  const std::size_t before = threads_of_this_process();
+  SyncExecutor executor(3);
+  EXPECT_EQ(threads_of_this_process(), before);
+  asgi::App app = wsgi_to_asgi(test::returning([] { return wsgi::Body("hi"); }), executor);
+  EXPECT_EQ(threads_of_this_process(), before + 3);
 }
 
 }  // namespace

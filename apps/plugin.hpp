@@ -31,8 +31,9 @@
 
 namespace csgi::plugin {
 
-// Bumped whenever Application or the types it holds change layout.
-inline constexpr std::uint32_t abi_version = 1;
+// Bumped whenever Application or the types it holds change layout or
+// signature (2: asgi::App takes its Scope as an rvalue).
+inline constexpr std::uint32_t abi_version = 2;
 
 // The entry point `csgi serve lib.so` looks up when no symbol is given.
 inline constexpr const char* default_symbol = "csgi_app";

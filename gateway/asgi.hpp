@@ -96,7 +96,9 @@ std::string_view event_name(const SendEvent& event);
 
 using Receive = std::function<awaitable<ReceiveEvent>()>;
 using Send = std::function<awaitable<void>(SendEvent)>;
-using App = std::function<awaitable<void>(Scope, Receive, Send)>;
+// The scope arrives as an rvalue, so that it is moved rather than copied on
+// its way in; apps take it by value (spec/async.md, "The app").
+using App = std::function<awaitable<void>(Scope&&, Receive, Send)>;
 
 // Thrown by `send` once the client has gone (spec/async.md, "Disconnects").
 // A server treats it escaping the app as the normal end of the request.

@@ -199,7 +199,7 @@ asgi::awaitable<std::unique_ptr<Exchange>> AsyncClient::start(asgi::Scope scope)
   auto state = std::make_shared<Exchange::State>(executor, std::move(scope));
   auto run_app = [app = app_, state] {
     return app(
-        state->scope, [state] { return state->receive(); },
+        asgi::Scope(state->scope), [state] { return state->receive(); },
         [state](asgi::SendEvent event) { return state->send(std::move(event)); });
   };
   asio::co_spawn(executor, std::move(run_app), [state](std::exception_ptr error) {

@@ -11,6 +11,8 @@ namespace {
 
 Parser& self(llhttp_t* p) { return *static_cast<Parser*>(p->data); }
 
+constexpr std::size_t initial_fields = 12;
+
 using text::iequals;
 using text::lower;
 using text::trim;
@@ -133,6 +135,9 @@ int Parser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
   if (!std::all_of(at, at + n, text::is_tchar)) return s.fail(Error::malformed);
   if (!s.field_open_) {
     if (++s.fields_ > s.limits_.fields) return s.fail(Error::too_many_headers);
+    // The list leaves with each request's scope, so each head starts one:
+    // room for a browser's dozen fields at once, not a doubling per field.
+    if (s.fields().capacity() == 0) s.fields().reserve(initial_fields);
     s.fields().emplace_back();
     s.field_open_ = true;
   }

@@ -1,5 +1,7 @@
 #include "protocol/response_writer.hpp"
 
+#include <algorithm>
+
 #include "protocol/text.hpp"
 
 namespace csgi::protocol {
@@ -16,7 +18,15 @@ void check_field(const Header& field) {
 }
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
+  // One growth and plain copies: this runs for every field of every response.
+  const std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = std::copy(name.begin(), name.end(), out.data() + at);
+  *p++ = ':';
+  *p++ = ' ';
+  p = std::copy(value.begin(), value.end(), p);
+  *p++ = '\r';
+  *p = '\n';
 }
 
 bool no_body_status(int status) { return status / 100 == 1 || status == 204 || status == 304; }

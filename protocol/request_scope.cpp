@@ -32,19 +32,24 @@ void strip_root_path(std::string& path, std::string_view root_path) {
 }
 
 void fill_scope(asgi::Scope& scope, MessageHead& head, const ConnectionInfo& info) {
+  // A new scope already holds the usual values ("1.1", "GET", "http", "/"):
+  // comparing first skips rewriting them.
+  auto set = [](std::string& field, std::string_view value) {
+    if (field != value) field.assign(value);
+  };
   scope.type = asgi::ScopeType::http;
-  scope.http_version = head.version_minor == 0 ? "1.0" : "1.1";
-  scope.method = head.method;
-  scope.scheme = info.scheme;
+  set(scope.http_version, head.version_minor == 0 ? "1.0" : "1.1");
+  set(scope.method, head.method);
+  set(scope.scheme, info.scheme);
   const auto [raw_path, query] = split_target(head.target);
-  scope.raw_path.assign(raw_path);
-  scope.query_string.assign(query);
+  set(scope.raw_path, raw_path);
+  set(scope.query_string, query);
   // Most paths have no escapes: skip the decoding copy for them.
   if (raw_path.find('%') == std::string_view::npos)
-    scope.path.assign(raw_path);
+    set(scope.path, raw_path);
   else
     scope.path = csgi::percent_decode(raw_path);
-  scope.root_path = info.root_path;
+  set(scope.root_path, info.root_path);
   strip_root_path(scope.path, scope.root_path);
   scope.headers = std::move(head.headers);
   head.headers.clear();

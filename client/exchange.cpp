@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "client/errors.hpp"
+#include "protocol/text.hpp"
 
 namespace csgi::client::detail {
 namespace asio = boost::asio;
@@ -34,10 +35,7 @@ void encode_head(const Request& request, std::string& head) {
     has_agent = has_agent || strcasecmp(name.c_str(), "user-agent") == 0;
     has_length = has_length || strcasecmp(name.c_str(), "content-length") == 0 ||
                  strcasecmp(name.c_str(), "transfer-encoding") == 0;
-    head += name;
-    head += ": ";
-    head += value;
-    head += "\r\n";
+    protocol::text::append_field(head, name, value);
   }
   if (!has_agent) head += "user-agent: csgi-client/" CSGI_VERSION "\r\n";
   // A body (or a method that carries one) is framed by its length.

@@ -68,9 +68,7 @@ boost::asio::any_io_executor SyncExecutor::get_executor() {
 }
 
 void SyncExecutor::join() {
-  // Once started_ has run, impl_ is set; before, there are no threads to join
-  // (a caller racing a first get_executor() is a misuse: join() ends the pool).
-  if (impl_) impl_->pool.join();
+  if (impl_) impl_->pool.join();  // no pool before the first get_executor()
 }
 
 namespace {

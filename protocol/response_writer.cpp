@@ -1,7 +1,5 @@
 #include "protocol/response_writer.hpp"
 
-#include <algorithm>
-
 #include "protocol/text.hpp"
 
 namespace csgi::protocol {
@@ -15,18 +13,6 @@ void check_field(const Header& field) {
     throw ProtocolViolation("invalid header name: \"" + field.first + "\"");
   if (text::has_cr_lf_nul(field.second))
     throw ProtocolViolation("CR, LF or NUL in the value of header \"" + field.first + "\"");
-}
-
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-  // One growth and plain copies: this runs for every field of every response.
-  const std::size_t at = out.size();
-  out.resize(at + name.size() + value.size() + 4);
-  char* p = std::copy(name.begin(), name.end(), out.data() + at);
-  *p++ = ':';
-  *p++ = ' ';
-  p = std::copy(value.begin(), value.end(), p);
-  *p++ = '\r';
-  *p = '\n';
 }
 
 bool no_body_status(int status) { return status / 100 == 1 || status == 204 || status == 304; }
@@ -107,8 +93,8 @@ void ResponseWriter::choose_framing(std::string_view first_chunk, bool more) {
 }
 
 void ResponseWriter::write_common_headers(std::string& out) {
-  if (!app_date_) append_field(out, "date", date_->now());
-  if (!app_server_ && !server_header_.empty()) append_field(out, "server", server_header_);
+  if (!app_date_) text::append_field(out, "date", date_->now());
+  if (!app_server_ && !server_header_.empty()) text::append_field(out, "server", server_header_);
   if (!keep_alive_)
     out.append("connection: close\r\n");
   else if (request_.version_minor == 0)
@@ -125,7 +111,7 @@ void ResponseWriter::write_head(std::string_view first_chunk, bool more, std::st
   for (const auto& [name, value] : headers_) {
     // Framing and connection management are ours.
     if (text::iequals(name, "connection") || text::iequals(name, "transfer-encoding")) continue;
-    append_field(out, name, value);
+    text::append_field(out, name, value);
   }
   if (add_content_length_) {
     out.append("content-length: ");
@@ -189,7 +175,7 @@ void ResponseWriter::trailers(const Headers& fields, bool more, std::string& out
   }
   for (const auto& field : fields) check_field(field);
   if (trailers_written_) {
-    for (const auto& [name, value] : fields) append_field(out, name, value);
+    for (const auto& [name, value] : fields) text::append_field(out, name, value);
     if (!more) out.append("\r\n");
   }
   if (!more) state_ = State::complete;

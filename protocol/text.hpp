@@ -48,6 +48,19 @@ inline bool has_cr_lf_nul(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
+// Appends the field line "name: value\r\n" with one growth of `out`: every
+// field of every message written goes through here.
+inline void append_field(std::string& out, std::string_view name, std::string_view value) {
+  const std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = std::copy(name.begin(), name.end(), out.data() + at);
+  *p++ = ':';
+  *p++ = ' ';
+  p = std::copy(value.begin(), value.end(), p);
+  *p++ = '\r';
+  *p = '\n';
+}
+
 // True if the comma-separated list `value` contains `token` (case-insensitive),
 // as in "Connection: keep-alive, close" or "TE: trailers, deflate;q=0.5".
 inline bool list_contains(std::string_view value, std::string_view token) {

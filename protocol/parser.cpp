@@ -132,7 +132,6 @@ Headers& Parser::fields() { return head_done_ ? trailers_ : head_.headers; }
 
 int Parser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
   auto& s = self(p);
-  if (!std::all_of(at, at + n, text::is_tchar)) return s.fail(Error::malformed);
   if (!s.field_open_) {
     if (++s.fields_ > s.limits_.fields) return s.fail(Error::too_many_headers);
     // The list leaves with each request's scope, so each head starts one:
@@ -141,11 +140,17 @@ int Parser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
     s.fields().emplace_back();
     s.field_open_ = true;
   }
-  // Lower-cased here, once, so nobody downstream compares case-insensitively.
+  // Checked and lower-cased here, once, so nobody downstream compares
+  // case-insensitively.
   auto& name = s.fields().back().first;
   const auto old = name.size();
   name.resize(old + n);
-  std::transform(at, at + n, name.begin() + static_cast<std::ptrdiff_t>(old), lower);
+  char* out = name.data() + old;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text::lower_tchar_table[static_cast<unsigned char>(at[i])];
+    if (c == 0) return s.fail(Error::malformed);
+    out[i] = c;
+  }
   return 0;
 }
 

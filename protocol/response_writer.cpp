@@ -1,5 +1,9 @@
 #include "protocol/response_writer.hpp"
 
+#include <array>
+#include <charconv>
+#include <iterator>
+
 #include "protocol/text.hpp"
 
 namespace csgi::protocol {
@@ -17,6 +21,41 @@ void check_field(const Header& field) {
 
 bool no_body_status(int status) { return status / 100 == 1 || status == 204 || status == 304; }
 
+bool framing_field(std::string_view name) {
+  return text::iequals(name, "connection") || text::iequals(name, "transfer-encoding");
+}
+
+// "HTTP/1.1 200 OK\r\n" for every status start() lets through, built once.
+std::string_view status_line(int status) {
+  static const auto lines = [] {
+    std::array<std::string, 600> lines;
+    for (int code = 200; code < 600; ++code)
+      lines[code] = "HTTP/1.1 " + std::to_string(code) + " " + std::string(reason_phrase(code)) + "\r\n";
+    return lines;
+  }();
+  return lines[static_cast<std::size_t>(status)];
+}
+
+// Writes pieces into space reserved for all of them at once.
+class Cursor {
+ public:
+  explicit Cursor(char* at) : at_(at) {}
+  void put(std::string_view text) { at_ = std::copy(text.begin(), text.end(), at_); }
+  void put_field(std::string_view name, std::string_view value) {
+    put(name);
+    put(": ");
+    put(value);
+    put("\r\n");
+  }
+  // Bytes put_field() writes.
+  static std::size_t field_size(std::string_view name, std::string_view value) {
+    return name.size() + value.size() + 4;
+  }
+
+ private:
+  char* at_;
+};
+
 }  // namespace
 
 ResponseWriter::ResponseWriter(std::string_view server_header, DateCache& date)
@@ -33,12 +72,13 @@ void ResponseWriter::reset(const RequestFacts& request) {
   keep_alive_ = request.keep_alive;
   app_date_ = false;
   app_server_ = false;
+  app_framing_ = false;
   content_length_.reset();
   add_content_length_ = false;
   body_bytes_ = 0;
 }
 
-void ResponseWriter::start(asgi::HttpResponseStart start) {
+void ResponseWriter::start(asgi::HttpResponseStart&& start) {
   if (state_ != State::idle) throw ProtocolViolation("http.response.start sent twice");
   if (start.status < 200 || start.status > 599)
     throw ProtocolViolation("status " + std::to_string(start.status) + " outside 200-599");
@@ -50,11 +90,13 @@ void ResponseWriter::start(asgi::HttpResponseStart start) {
       if (!content_length_) throw ProtocolViolation("invalid content-length: " + field.second);
     } else if (text::iequals(name, "connection")) {
       if (text::list_contains(field.second, "close")) keep_alive_ = false;
+      app_framing_ = true;
     } else if (text::iequals(name, "date")) {
       app_date_ = true;
     } else if (text::iequals(name, "server")) {
       app_server_ = true;
     }
+    else if (text::iequals(name, "transfer-encoding")) app_framing_ = true;
   }
   status_ = start.status;
   headers_ = std::move(start.headers);
@@ -92,35 +134,56 @@ void ResponseWriter::choose_framing(std::string_view first_chunk, bool more) {
   }
 }
 
+std::string_view ResponseWriter::connection_field() const {
+  if (!keep_alive_) return "connection: close\r\n";
+  if (request_.version_minor == 0) return "connection: keep-alive\r\n";
+  return {};
+}
+
 void ResponseWriter::write_common_headers(std::string& out) {
   if (!app_date_) text::append_field(out, "date", date_->now());
   if (!app_server_ && !server_header_.empty()) text::append_field(out, "server", server_header_);
-  if (!keep_alive_)
-    out.append("connection: close\r\n");
-  else if (request_.version_minor == 0)
-    out.append("connection: keep-alive\r\n");
+  out.append(connection_field());
 }
 
 void ResponseWriter::write_head(std::string_view first_chunk, bool more, std::string& out) {
   choose_framing(first_chunk, more);
-  out.append("HTTP/1.1 ");
-  text::append_number(out, static_cast<std::uint64_t>(status_));
-  out.push_back(' ');
-  out.append(reason_phrase(status_));
-  out.append("\r\n");
-  for (const auto& [name, value] : headers_) {
-    // Framing and connection management are ours.
-    if (text::iequals(name, "connection") || text::iequals(name, "transfer-encoding")) continue;
-    text::append_field(out, name, value);
-  }
+  // Every response goes through here: the head is measured first and written
+  // into `out` after growing it once.
+  char digits[24];
+  std::string_view length;
   if (add_content_length_) {
-    out.append("content-length: ");
-    text::append_number(out, *content_length_);
-    out.append("\r\n");
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), *content_length_).ptr;
+    length = {digits, static_cast<std::size_t>(end - digits)};
   }
-  if (framing_ == Framing::chunked) out.append("transfer-encoding: chunked\r\n");
-  write_common_headers(out);
-  out.append("\r\n");
+  const std::string_view status = status_line(status_);
+  const std::string_view date = app_date_ ? std::string_view() : date_->now();
+  const std::string_view server = app_server_ ? std::string_view() : server_header_;
+  const std::string_view chunked = framing_ == Framing::chunked ? "transfer-encoding: chunked\r\n" : "";
+  const std::string_view connection = connection_field();
+  // Framing and connection management are ours: the app's own fields for them
+  // are left out.
+  auto app_field = [this](const Header& field) { return !app_framing_ || !framing_field(field.first); };
+
+  std::size_t size = status.size() + chunked.size() + connection.size() + 2;
+  for (const auto& field : headers_)
+    if (app_field(field)) size += Cursor::field_size(field.first, field.second);
+  if (add_content_length_) size += Cursor::field_size("content-length", length);
+  if (!date.empty()) size += Cursor::field_size("date", date);
+  if (!server.empty()) size += Cursor::field_size("server", server);
+
+  const std::size_t at = out.size();
+  out.resize(at + size);
+  Cursor cursor(out.data() + at);
+  cursor.put(status);
+  for (const auto& field : headers_)
+    if (app_field(field)) cursor.put_field(field.first, field.second);
+  if (add_content_length_) cursor.put_field("content-length", length);
+  cursor.put(chunked);
+  if (!date.empty()) cursor.put_field("date", date);
+  if (!server.empty()) cursor.put_field("server", server);
+  cursor.put(connection);
+  cursor.put("\r\n");
   headers_.clear();
 }
 

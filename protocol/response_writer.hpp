@@ -50,7 +50,7 @@ class ResponseWriter {
   void reset(const RequestFacts& request);
 
   // http.response.start: validated and held.
-  void start(asgi::HttpResponseStart start);
+  void start(asgi::HttpResponseStart&& start);
   // http.response.body: appends the bytes to write to `out`.
   void body(std::string_view chunk, bool more, std::string& out);
   // http.response.trailers: appends the trailer section (if written) to `out`.
@@ -81,7 +81,10 @@ class ResponseWriter {
   void choose_framing(std::string_view first_chunk, bool more);
   void write_chunk(std::string_view chunk, std::string& out);
   void finish_body(std::string& out);
+  // The date, server and connection fields of an error response.
   void write_common_headers(std::string& out);
+  // "connection: close" or "connection: keep-alive" (HTTP/1.0) when needed.
+  std::string_view connection_field() const;
 
   std::string_view server_header_;
   DateCache* date_;
@@ -95,6 +98,7 @@ class ResponseWriter {
   bool keep_alive_ = true;
   bool app_date_ = false;
   bool app_server_ = false;
+  bool app_framing_ = false;  // the app sent Connection or Transfer-Encoding
   std::optional<std::uint64_t> content_length_;  // the app's, or ours
   bool add_content_length_ = false;              // we add it (the app gave none)
   std::uint64_t body_bytes_ = 0;

@@ -238,7 +238,7 @@ BodyEvent ServerConnection::receive_body() {
   return event;
 }
 
-void ServerConnection::send_response_start(asgi::HttpResponseStart start) {
+void ServerConnection::send_response_start(asgi::HttpResponseStart&& start) {
   impl_->check_can_send();
   impl_->writer.start(std::move(start));
 }
@@ -259,7 +259,7 @@ void ServerConnection::send_response_trailers(const Headers& trailers, bool more
   impl_->writer.trailers(trailers, more_trailers, impl_->output);
 }
 
-void ServerConnection::send(asgi::SendEvent event) {
+void ServerConnection::send(asgi::SendEvent&& event) {
   if (auto* start = std::get_if<asgi::HttpResponseStart>(&event)) return send_response_start(std::move(*start));
   if (auto* body = std::get_if<asgi::HttpResponseBody>(&event))
     return send_response_body(body->body, body->more_body);

@@ -145,14 +145,16 @@ class ServerConnection {
   // Content-Length, CR/LF in a header) and appends bytes to pending_output().
 
   // http.response.start: held, not serialised, until the first body.
-  void send_response_start(asgi::HttpResponseStart start);
+  void send_response_start(asgi::HttpResponseStart&& start);
   // http.response.body: the first call writes head and body into one buffer.
   void send_response_body(std::string_view body, bool more_body);
   // http.response.trailers: written only if announced in start and the request
   // accepts them (TE: trailers) on a chunked response; dropped otherwise.
   void send_response_trailers(const Headers& trailers, bool more_trailers);
   // Dispatches to the three above; lifespan events throw ProtocolViolation.
-  void send(asgi::SendEvent event);
+  // The events are taken by rvalue reference: their headers move on without
+  // a copy, and the event itself is not moved at each step.
+  void send(asgi::SendEvent&& event);
 
   // A complete response with a short text body and Connection: close, for app
   // failures (500) and overload (503). Precondition: !response_head_sent() (a

@@ -41,6 +41,15 @@ inline constexpr auto tchar_table = [] {
 
 inline bool is_tchar(char c) { return tchar_table[static_cast<unsigned char>(c)]; }
 
+// A field-name character lower-cased, or 0 for a character that is not a
+// tchar: the parser checks and lower-cases every received name in one pass.
+inline constexpr auto lower_tchar_table = [] {
+  std::array<char, 256> table{};
+  for (int c = 0; c < 256; ++c)
+    if (tchar_table[c]) table[c] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : static_cast<char>(c);
+  return table;
+}();
+
 inline bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
 
 // True if `s` holds CR, LF or NUL: what may never appear in a field value sent.

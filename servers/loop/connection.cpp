@@ -9,8 +9,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "servers/coarse_clock.hpp"
 #include "servers/listener.hpp"
 #include "servers/logging.hpp"
+#include "servers/loop/speculative_read.hpp"
 
 namespace csgi::servers::loop {
 
@@ -75,7 +77,7 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
       // app call them only while its coroutine runs (spec/async.md), and the
       // connection outlives every request it serves.
       receive_([this] { return receive(); }),
-      send_([this](asgi::SendEvent event) { return send(std::move(event)); }) {
+      send_([this](asgi::SendEvent&& event) { return send(std::move(event)); }) {
   // Reads and writes are attempted at once and only wait for readiness when
   // the socket has nothing: no buffer is held by a pending read.
   socket_.non_blocking(true);
@@ -117,7 +119,7 @@ asio::awaitable<void> Connection::serve() {
   // A new connection must deliver its first head within the head timeout;
   // between requests the keep-alive timeout applies until a byte arrives,
   // then the head timeout again (a client that trickles its head is cut off).
-  auto deadline = Clock::now() + config.timeout_request_head;
+  auto deadline = coarse_steady_now() + config.timeout_request_head;
   bool between_requests = false;
   for (;;) {
     auto event = conn_.next_event();
@@ -125,12 +127,12 @@ asio::awaitable<void> Connection::serve() {
       fresh_ = false;
       if (!co_await serve_request(started->scope)) co_return;
       between_requests = true;
-      deadline = Clock::now() + config.timeout_keep_alive;
+      deadline = coarse_steady_now() + config.timeout_keep_alive;
     } else if (std::holds_alternative<protocol::NeedData>(event)) {
       bool head_started = conn_.head_in_progress();
       if (between_requests && head_started) {
         between_requests = false;
-        deadline = Clock::now() + config.timeout_request_head;
+        deadline = coarse_steady_now() + config.timeout_request_head;
       }
       idle_ = !head_started;
       if (idle_ && !fresh_ && context_->stopping) co_return;
@@ -151,8 +153,9 @@ asio::awaitable<void> Connection::serve() {
 }
 
 asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
-  if (Clock::now() >= deadline) co_return false;
-  if (idle_) idle_since_ = Clock::now();
+  auto now = coarse_steady_now();
+  if (now >= deadline) co_return false;
+  if (idle_) idle_since_ = now;
   timed_out_ = false;
   set_deadline(deadline);
   for (;;) {
@@ -175,6 +178,7 @@ asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
       continue;
     }
     deadline_ = Clock::time_point::max();
+    if (!error && n < space.size()) skip_speculative_read(socket_);
     if (error) {
       // EOF or a reset: the protocol says what that means for a request.
       gone_ = true;
@@ -187,7 +191,7 @@ asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
 }
 
 asio::awaitable<bool> Connection::wait_readable(Clock::time_point deadline) {
-  if (Clock::now() >= deadline) co_return false;
+  if (coarse_steady_now() >= deadline) co_return false;
   timed_out_ = false;
   set_deadline(deadline);
   auto [error] = co_await socket_.async_wait(Socket::wait_read, asio::as_tuple(use_awaitable));
@@ -213,7 +217,7 @@ void Connection::arm_timer(Clock::time_point at) {
 
 void Connection::on_timer() {
   if (deadline_ == Clock::time_point::max()) return;  // serving: no deadline now
-  auto now = Clock::now();
+  auto now = Clock::now();  // exact: the timer fired at a deadline of the coarse clock
   if (now >= deadline_) {
     timed_out_ = true;
     boost::system::error_code ignored;
@@ -250,6 +254,7 @@ bool Connection::read_available(std::size_t size) {
     return false;
   }
   conn_.commit_input(n);
+  if (n < space.size()) skip_speculative_read(socket_);
   return true;
 }
 
@@ -429,7 +434,7 @@ asio::awaitable<void> Connection::linger_close() {
   boost::system::error_code error;
   socket_.shutdown(Socket::shutdown_send, error);
   if (error || gone_) co_return;
-  auto deadline = Clock::now() + linger_time;
+  auto deadline = coarse_steady_now() + linger_time;
   std::array<char, 4096> sink;
   while (co_await wait_readable(deadline)) {
     socket_.read_some(asio::buffer(sink), error);

@@ -63,10 +63,11 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
 
   boost::asio::awaitable<void> serve();
   // Reads request bytes into the protocol, waiting until `deadline`; false
-  // when the deadline came first. A busy connection keeps a read pending (the
-  // reactor then skips the speculative read and the re-registration a bare
-  // wait costs); one idle past `shrink_after` gives its buffers back and
-  // waits for readability alone.
+  // when the deadline came first. A busy connection keeps a read pending (a
+  // bare wait would re-register the socket with epoll each time), and after a
+  // read that drained the socket the next one waits for epoll without trying
+  // first (speculative_read.hpp): one recv per request. A connection idle
+  // past `shrink_after` gives its buffers back and waits for readability.
   boost::asio::awaitable<bool> read_input(Clock::time_point deadline);
   // Waits until the socket is readable or `deadline` passes (false).
   boost::asio::awaitable<bool> wait_readable(Clock::time_point deadline);

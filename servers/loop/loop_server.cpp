@@ -67,7 +67,6 @@ LoopServer::LoopServer(const Config& config, const Application& app, Listener li
       application_(app),
       listener_(std::move(listener)),
       sync_(config.thread_count()),
-      io_(1),
       context_(std::make_shared<LoopContext>(config_, io_.get_executor())),
       stop_requested_(io_.get_executor()),
       force_stop_(io_.get_executor()) {}

@@ -51,9 +51,12 @@ class LoopServer final : public Server {
   Application application_;
   Listener listener_;
   SyncExecutor sync_;
-  // One thread runs it: completions posted from that thread skip the
-  // reactor wake-up (a hint, not a restriction on posting from elsewhere).
-  boost::asio::io_context io_{1};
+  // One thread runs it, and only that thread touches its sockets: the hint
+  // drops the reactor's per-socket locks (taken several times per request)
+  // and lets completions posted from that thread skip the reactor wake-up.
+  // Other threads (sync apps, stop()) may still post to it: the scheduler
+  // keeps its lock.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::shared_ptr<LoopContext> context_;
   std::unique_ptr<Lifespan> lifespan_;
   std::optional<Acceptor> acceptor_;

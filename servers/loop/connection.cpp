@@ -4,10 +4,10 @@
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "servers/coarse_clock.hpp"
 #include "servers/listener.hpp"
@@ -17,7 +17,9 @@
 namespace csgi::servers::loop {
 
 namespace asio = boost::asio;
-using asio::use_awaitable;
+// Outcomes as values, not exceptions; a deferred operation is awaited
+// directly, without a coroutine frame of its own for its initiation.
+constexpr auto use_tuple = asio::as_tuple(asio::deferred);
 using namespace asio::experimental::awaitable_operators;
 
 namespace {
@@ -167,7 +169,7 @@ asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
     }
     auto space = conn_.input_space(head_read_chunk);
     auto [error, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                       asio::as_tuple(use_awaitable));
+                                                       use_tuple);
     conn_.commit_input(n);
     if (error == asio::error::operation_aborted) {
       if (timed_out_) break;
@@ -194,7 +196,7 @@ asio::awaitable<bool> Connection::wait_readable(Clock::time_point deadline) {
   if (coarse_steady_now() >= deadline) co_return false;
   timed_out_ = false;
   set_deadline(deadline);
-  auto [error] = co_await socket_.async_wait(Socket::wait_read, asio::as_tuple(use_awaitable));
+  auto [error] = co_await socket_.async_wait(Socket::wait_read, use_tuple);
   deadline_ = Clock::time_point::max();
   if (!error) co_return true;
   if (error == asio::error::operation_aborted && !timed_out_) {
@@ -418,7 +420,7 @@ asio::awaitable<void> Connection::flush() {
   // Write synchronously while the socket takes bytes (the usual case: one
   // write of head and body); wait for writability only when it is full.
   while (!write_available()) {
-    auto [wait_error] = co_await socket_.async_wait(Socket::wait_write, asio::as_tuple(use_awaitable));
+    auto [wait_error] = co_await socket_.async_wait(Socket::wait_write, use_tuple);
     if (wait_error == asio::error::operation_aborted) throw boost::system::system_error(wait_error);
   }
 }

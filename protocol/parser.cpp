@@ -13,7 +13,7 @@ Parser& self(llhttp_t* p) { return *static_cast<Parser*>(p->data); }
 
 constexpr std::size_t initial_fields = 12;
 
-using text::iequals;
+using text::iequals_lower;
 using text::lower;
 using text::trim;
 
@@ -23,7 +23,7 @@ bool only_chunked(std::string_view value) {
   while (!value.empty()) {
     const auto comma = value.find(',');
     const auto coding = trim(value.substr(0, comma));
-    if (!coding.empty() && !iequals(coding, "chunked")) return false;
+    if (!coding.empty() && !iequals_lower(coding, "chunked")) return false;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -175,10 +175,13 @@ int Parser::on_header_value_complete(llhttp_t* p) {
 }
 
 int Parser::check_framing() {
-  for (const auto& [name, value] : head_.headers) {
+  for (const auto& [field, value] : head_.headers) {
+    // A string_view's == compares sizes first; a std::string's against a
+    // literal compares bytes whatever the sizes.
+    const std::string_view name = field;
     if (name == "transfer-encoding" && !only_chunked(value))
       return fail(Error::unsupported_transfer_coding);
-    if (mode_ == ParserMode::request && name == "expect" && iequals(trim(value), "100-continue"))
+    if (mode_ == ParserMode::request && name == "expect" && iequals_lower(trim(value), "100-continue"))
       head_.expect_continue = true;
   }
   if (head_.content_length && limits_.body && *head_.content_length > *limits_.body)

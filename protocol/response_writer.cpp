@@ -22,7 +22,7 @@ void check_field(const Header& field) {
 bool no_body_status(int status) { return status / 100 == 1 || status == 204 || status == 304; }
 
 bool framing_field(std::string_view name) {
-  return text::iequals(name, "connection") || text::iequals(name, "transfer-encoding");
+  return text::iequals_lower(name, "connection") || text::iequals_lower(name, "transfer-encoding");
 }
 
 // "HTTP/1.1 200 OK\r\n" for every status start() lets through, built once.
@@ -85,18 +85,19 @@ void ResponseWriter::start(asgi::HttpResponseStart&& start) {
   for (const auto& field : start.headers) {
     check_field(field);
     const std::string_view name = field.first;
-    if (text::iequals(name, "content-length")) {
+    if (text::iequals_lower(name, "content-length")) {
       content_length_ = text::parse_number(text::trim(field.second));
       if (!content_length_) throw ProtocolViolation("invalid content-length: " + field.second);
-    } else if (text::iequals(name, "connection")) {
+    } else if (text::iequals_lower(name, "connection")) {
       if (text::list_contains(field.second, "close")) keep_alive_ = false;
       app_framing_ = true;
-    } else if (text::iequals(name, "date")) {
+    } else if (text::iequals_lower(name, "date")) {
       app_date_ = true;
-    } else if (text::iequals(name, "server")) {
+    } else if (text::iequals_lower(name, "server")) {
       app_server_ = true;
+    } else if (text::iequals_lower(name, "transfer-encoding")) {
+      app_framing_ = true;
     }
-    else if (text::iequals(name, "transfer-encoding")) app_framing_ = true;
   }
   status_ = start.status;
   headers_ = std::move(start.headers);

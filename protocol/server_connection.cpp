@@ -62,7 +62,7 @@ ParserLimits parser_limits(const Limits& limits) {
 
 bool accepts_trailers(const Headers& headers) {
   for (const auto& [name, value] : headers)
-    if (name == "te" && text::list_contains(value, "trailers")) return true;
+    if (std::string_view(name) == "te" && text::list_contains(value, "trailers")) return true;
   return false;
 }
 
@@ -150,7 +150,7 @@ void ServerConnection::Impl::start_request(asgi::Scope& scope) {
   expect_continue = head.expect_continue;
   continue_sent = false;
   body_delivered = false;
-  writer.reset({head.method == "HEAD", head.version_minor, head.keep_alive,
+  writer.reset({std::string_view(head.method) == "HEAD", head.version_minor, head.keep_alive,
                 accepts_trailers(head.headers)});
   fill_scope(scope, head, info);
   head_ready = false;

@@ -17,9 +17,12 @@ inline char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
 }
 
-inline bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+// `s` equals `lowered` ignoring ASCII case; `lowered` must be lower-case (it
+// is always a literal here: "content-length", "close", "chunked"...), so only
+// `s` is lowered.
+inline bool iequals_lower(std::string_view s, std::string_view lowered) {
+  return s.size() == lowered.size() &&
+         std::equal(s.begin(), s.end(), lowered.begin(), [](char x, char y) { return lower(x) == y; });
 }
 
 inline std::string_view trim(std::string_view s) {
@@ -70,14 +73,15 @@ inline void append_field(std::string& out, std::string_view name, std::string_vi
   *p = '\n';
 }
 
-// True if the comma-separated list `value` contains `token` (case-insensitive),
+// True if the comma-separated list `value` contains `token` (lower-case;
+// compared case-insensitively),
 // as in "Connection: keep-alive, close" or "TE: trailers, deflate;q=0.5".
 inline bool list_contains(std::string_view value, std::string_view token) {
   while (true) {
     const auto comma = value.find(',');
     auto item = value.substr(0, comma);
     item = trim(item.substr(0, item.find(';')));
-    if (iequals(item, token)) return true;
+    if (iequals_lower(item, token)) return true;
     if (comma == std::string_view::npos) return false;
     value.remove_prefix(comma + 1);
   }

@@ -4,10 +4,8 @@
 
 #include <cerrno>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/deferred.hpp>
-
 #include "client/errors.hpp"
+#include "gateway/use_tuple.hpp"
 
 namespace csgi::client::detail {
 namespace {
@@ -145,7 +143,7 @@ boost::asio::awaitable<Lease> Pool::acquire(const Url& url, std::chrono::millise
       }
     } queued{*origin, waiter};
     origin->waiters.push_back(&waiter);
-    auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::deferred));
+    auto [ec] = co_await timer.async_wait(use_tuple);
     // Woken: a slot was freed for us; take it before anyone else runs.
     if (waiter.woken) continue;
     if (!ec) throw PoolTimeout(url.to_string(), limit);

@@ -3,12 +3,11 @@
 #include <array>
 #include <cstring>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/write.hpp>
 
 #include "client/errors.hpp"
+#include "gateway/use_tuple.hpp"
 #include "protocol/text.hpp"
 
 namespace csgi::client::detail {
@@ -16,10 +15,6 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-
-// Outcomes as values, not exceptions; a deferred operation is awaited
-// directly, without a coroutine frame of its own.
-constexpr auto use_tuple = asio::as_tuple(asio::deferred);
 
 // Writes the request head into `head`, whose capacity the connection reuses.
 void encode_head(const Request& request, std::string& head) {

@@ -14,7 +14,6 @@ Parser& self(llhttp_t* p) { return *static_cast<Parser*>(p->data); }
 constexpr std::size_t initial_fields = 12;
 
 using text::iequals_lower;
-using text::lower;
 using text::trim;
 
 // Every coding listed in a Transfer-Encoding value is "chunked": the only one we

@@ -41,16 +41,7 @@ class Cursor {
  public:
   explicit Cursor(char* at) : at_(at) {}
   void put(std::string_view text) { at_ = std::copy(text.begin(), text.end(), at_); }
-  void put_field(std::string_view name, std::string_view value) {
-    put(name);
-    put(": ");
-    put(value);
-    put("\r\n");
-  }
-  // Bytes put_field() writes.
-  static std::size_t field_size(std::string_view name, std::string_view value) {
-    return name.size() + value.size() + 4;
-  }
+  void put_field(std::string_view name, std::string_view value) { at_ = text::write_field_line(at_, name, value); }
 
  private:
   char* at_;
@@ -135,16 +126,22 @@ void ResponseWriter::choose_framing(std::string_view first_chunk, bool more) {
   }
 }
 
-std::string_view ResponseWriter::connection_field() const {
-  if (!keep_alive_) return "connection: close\r\n";
-  if (request_.version_minor == 0) return "connection: keep-alive\r\n";
-  return {};
+ResponseWriter::CommonFields ResponseWriter::common_fields() {
+  CommonFields fields;
+  if (!app_date_) fields.date = date_->now();
+  if (!app_server_) fields.server = server_header_;
+  if (!keep_alive_)
+    fields.connection = "connection: close\r\n";
+  else if (request_.version_minor == 0)
+    fields.connection = "connection: keep-alive\r\n";
+  return fields;
 }
 
 void ResponseWriter::write_common_headers(std::string& out) {
-  if (!app_date_) text::append_field(out, "date", date_->now());
-  if (!app_server_ && !server_header_.empty()) text::append_field(out, "server", server_header_);
-  out.append(connection_field());
+  const CommonFields common = common_fields();
+  if (!common.date.empty()) text::append_field(out, "date", common.date);
+  if (!common.server.empty()) text::append_field(out, "server", common.server);
+  out.append(common.connection);
 }
 
 void ResponseWriter::write_head(std::string_view first_chunk, bool more, std::string& out) {
@@ -158,20 +155,18 @@ void ResponseWriter::write_head(std::string_view first_chunk, bool more, std::st
     length = {digits, static_cast<std::size_t>(end - digits)};
   }
   const std::string_view status = status_line(status_);
-  const std::string_view date = app_date_ ? std::string_view() : date_->now();
-  const std::string_view server = app_server_ ? std::string_view() : server_header_;
+  const CommonFields common = common_fields();
   const std::string_view chunked = framing_ == Framing::chunked ? "transfer-encoding: chunked\r\n" : "";
-  const std::string_view connection = connection_field();
   // Framing and connection management are ours: the app's own fields for them
   // are left out.
   auto app_field = [this](const Header& field) { return !app_framing_ || !framing_field(field.first); };
 
-  std::size_t size = status.size() + chunked.size() + connection.size() + 2;
+  std::size_t size = status.size() + chunked.size() + common.connection.size() + 2;
   for (const auto& field : headers_)
-    if (app_field(field)) size += Cursor::field_size(field.first, field.second);
-  if (add_content_length_) size += Cursor::field_size("content-length", length);
-  if (!date.empty()) size += Cursor::field_size("date", date);
-  if (!server.empty()) size += Cursor::field_size("server", server);
+    if (app_field(field)) size += text::field_line_size(field.first, field.second);
+  if (add_content_length_) size += text::field_line_size("content-length", length);
+  if (!common.date.empty()) size += text::field_line_size("date", common.date);
+  if (!common.server.empty()) size += text::field_line_size("server", common.server);
 
   const std::size_t at = out.size();
   out.resize(at + size);
@@ -181,9 +176,9 @@ void ResponseWriter::write_head(std::string_view first_chunk, bool more, std::st
     if (app_field(field)) cursor.put_field(field.first, field.second);
   if (add_content_length_) cursor.put_field("content-length", length);
   cursor.put(chunked);
-  if (!date.empty()) cursor.put_field("date", date);
-  if (!server.empty()) cursor.put_field("server", server);
-  cursor.put(connection);
+  if (!common.date.empty()) cursor.put_field("date", common.date);
+  if (!common.server.empty()) cursor.put_field("server", common.server);
+  cursor.put(common.connection);
   cursor.put("\r\n");
   headers_.clear();
 }

@@ -81,10 +81,17 @@ class ResponseWriter {
   void choose_framing(std::string_view first_chunk, bool more);
   void write_chunk(std::string_view chunk, std::string& out);
   void finish_body(std::string& out);
-  // The date, server and connection fields of an error response.
+  // The fields every response gets from us, each empty when not written: date
+  // and server unless the app set them, "connection: close" (or keep-alive
+  // for HTTP/1.0) when needed. write_head() measures them with the rest of
+  // the head; write_common_headers() appends them to an error response.
+  struct CommonFields {
+    std::string_view date;
+    std::string_view server;
+    std::string_view connection;  // the whole line
+  };
+  CommonFields common_fields();
   void write_common_headers(std::string& out);
-  // "connection: close" or "connection: keep-alive" (HTTP/1.0) when needed.
-  std::string_view connection_field() const;
 
   std::string_view server_header_;
   DateCache* date_;

@@ -13,7 +13,7 @@
 
 namespace csgi::protocol::text {
 
-inline char lower(char c) {
+constexpr char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
 }
 
@@ -49,7 +49,7 @@ inline bool is_tchar(char c) { return tchar_table[static_cast<unsigned char>(c)]
 inline constexpr auto lower_tchar_table = [] {
   std::array<char, 256> table{};
   for (int c = 0; c < 256; ++c)
-    if (tchar_table[c]) table[c] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : static_cast<char>(c);
+    if (tchar_table[c]) table[c] = lower(static_cast<char>(c));
   return table;
 }();
 
@@ -60,17 +60,27 @@ inline bool has_cr_lf_nul(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
-// Appends the field line "name: value\r\n" with one growth of `out`: every
-// field of every message written goes through here.
+// The field line "name: value\r\n": its size, and writing it at `at` (which
+// has room for it); returns the end. Every field of every message written
+// goes through here.
+constexpr std::size_t field_line_size(std::string_view name, std::string_view value) {
+  return name.size() + value.size() + 4;
+}
+inline char* write_field_line(char* at, std::string_view name, std::string_view value) {
+  at = std::copy(name.begin(), name.end(), at);
+  *at++ = ':';
+  *at++ = ' ';
+  at = std::copy(value.begin(), value.end(), at);
+  *at++ = '\r';
+  *at++ = '\n';
+  return at;
+}
+
+// Appends the field line with one growth of `out`.
 inline void append_field(std::string& out, std::string_view name, std::string_view value) {
   const std::size_t at = out.size();
-  out.resize(at + name.size() + value.size() + 4);
-  char* p = std::copy(name.begin(), name.end(), out.data() + at);
-  *p++ = ':';
-  *p++ = ' ';
-  p = std::copy(value.begin(), value.end(), p);
-  *p++ = '\r';
-  *p = '\n';
+  out.resize(at + field_line_size(name, value));
+  write_field_line(out.data() + at, name, value);
 }
 
 // True if the comma-separated list `value` contains `token` (lower-case;

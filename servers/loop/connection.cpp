@@ -3,12 +3,11 @@
 #include <array>
 #include <utility>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include "gateway/use_tuple.hpp"
 #include "servers/coarse_clock.hpp"
 #include "servers/listener.hpp"
 #include "servers/logging.hpp"
@@ -17,9 +16,6 @@
 namespace csgi::servers::loop {
 
 namespace asio = boost::asio;
-// Outcomes as values, not exceptions; a deferred operation is awaited
-// directly, without a coroutine frame of its own for its initiation.
-constexpr auto use_tuple = asio::as_tuple(asio::deferred);
 using namespace asio::experimental::awaitable_operators;
 
 namespace {

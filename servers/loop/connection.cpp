@@ -134,7 +134,18 @@ asio::awaitable<void> Connection::serve() {
       }
       idle_ = !head_started;
       if (idle_ && !fresh_ && context_->stopping) co_return;
-      bool in_time = co_await read_input(deadline);
+      bool in_time;
+      if (shrunk_) {
+        in_time = co_await read_input(deadline);
+      } else if (!arm_read(deadline)) {
+        in_time = false;
+      } else {
+        auto space = conn_.input_space(head_read_chunk);
+        auto [error, n] = co_await socket_.async_read_some(
+            asio::buffer(space.data(), space.size()), use_tuple);
+        ReadEnd end = read_returned(error, n, space.size());
+        in_time = end == ReadEnd::done || (end == ReadEnd::retry && co_await read_input(deadline));
+      }
       idle_ = false;
       if (!in_time) co_return;  // keep-alive expired, or the head was too slow
     } else if (auto* refused = std::get_if<protocol::RequestError>(&event)) {
@@ -151,11 +162,7 @@ asio::awaitable<void> Connection::serve() {
 }
 
 asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
-  auto now = coarse_steady_now();
-  if (now >= deadline) co_return false;
-  if (idle_) idle_since_ = now;
-  timed_out_ = false;
-  set_deadline(deadline);
+  if (!arm_read(deadline)) co_return false;
   for (;;) {
     if (shrunk_) {
       if (!co_await wait_readable(deadline)) co_return false;
@@ -166,26 +173,45 @@ asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
     auto space = conn_.input_space(head_read_chunk);
     auto [error, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
                                                        use_tuple);
-    conn_.commit_input(n);
-    if (error == asio::error::operation_aborted) {
-      if (timed_out_) break;
-      if (!shrink_due_) throw boost::system::system_error(error);  // shutdown
-      shrink_due_ = false;
-      conn_.shrink_buffers();
-      shrunk_ = true;
-      continue;
+    switch (read_returned(error, n, space.size())) {
+      case ReadEnd::done: co_return true;
+      case ReadEnd::timed_out: co_return false;
+      case ReadEnd::retry: break;
     }
-    deadline_ = Clock::time_point::max();
-    if (!error && n < space.size()) skip_speculative_read(socket_);
-    if (error) {
-      // EOF or a reset: the protocol says what that means for a request.
-      gone_ = true;
-      conn_.receive_eof();
+  }
+}
+
+bool Connection::arm_read(Clock::time_point deadline) {
+  auto now = coarse_steady_now();
+  if (now >= deadline) return false;
+  if (idle_) idle_since_ = now;
+  timed_out_ = false;
+  set_deadline(deadline);
+  return true;
+}
+
+Connection::ReadEnd Connection::read_returned(const boost::system::error_code& error, std::size_t n,
+                                              std::size_t asked) {
+  conn_.commit_input(n);
+  if (error == asio::error::operation_aborted) {
+    if (timed_out_) {
+      deadline_ = Clock::time_point::max();
+      return ReadEnd::timed_out;
     }
-    co_return true;
+    if (!shrink_due_) throw boost::system::system_error(error);  // shutdown
+    shrink_due_ = false;
+    conn_.shrink_buffers();
+    shrunk_ = true;
+    return ReadEnd::retry;
   }
   deadline_ = Clock::time_point::max();
-  co_return false;
+  if (!error && n < asked) skip_speculative_read(socket_);
+  if (error) {
+    // EOF or a reset: the protocol says what that means for a request.
+    gone_ = true;
+    conn_.receive_eof();
+  }
+  return ReadEnd::done;
 }
 
 asio::awaitable<bool> Connection::wait_readable(Clock::time_point deadline) {

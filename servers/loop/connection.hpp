@@ -68,7 +68,16 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   // read that drained the socket the next one waits for epoll without trying
   // first (speculative_read.hpp): one recv per request. A connection idle
   // past `shrink_after` gives its buffers back and waits for readability.
+  // serve() awaits the usual read, one that returns bytes, itself (a frame
+  // less per request) and leaves the rest to read_input().
   boost::asio::awaitable<bool> read_input(Clock::time_point deadline);
+  // Before a read: false when `deadline` has passed, else the timer is set.
+  bool arm_read(Clock::time_point deadline);
+  enum class ReadEnd { done, timed_out, retry };
+  // After a read of `asked` bytes returned: the bytes or the end of input go
+  // to the protocol (done); a cancelled read is a timeout, a shrink of the
+  // buffers (retry, as read_input()), or shutdown (throws).
+  ReadEnd read_returned(const boost::system::error_code& error, std::size_t n, std::size_t asked);
   // Waits until the socket is readable or `deadline` passes (false).
   boost::asio::awaitable<bool> wait_readable(Clock::time_point deadline);
   // One request: the app on `scope` (moved from), its end, the access line;

@@ -6,7 +6,7 @@
 #   make article build, then reproduce the article's deadlock on every server set-up
 # SANITIZE=address,undefined builds into build-sanitize/ with ASan+UBSan.
 
-PACKAGES := clang-19 lld-19 libclang-rt-19-dev cmake ninja-build ccache make \
+PACKAGES := clang-19 lld-19 llvm-19 libclang-rt-19-dev cmake ninja-build ccache make \
             libboost1.81-dev node-llhttp libspdlog-dev libgtest-dev libgmock-dev \
             libcli11-dev libbenchmark-dev curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -30,8 +30,15 @@ if(CSGI_LTO AND LLD_PROGRAM AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang"
       set(CMAKE_${lang}_COMPILER_AR ${CSGI_LLVM_AR} CACHE FILEPATH "LTO archiver" FORCE)
       set(CMAKE_${lang}_COMPILER_RANLIB ${CSGI_LLVM_RANLIB} CACHE FILEPATH "LTO ranlib" FORCE)
     endforeach()
-    include(CheckIPOSupported)
-    check_ipo_supported(RESULT CSGI_IPO_SUPPORTED OUTPUT CSGI_IPO_OUTPUT LANGUAGES C CXX)
+    if(NOT CSGI_IPO_SUPPORTED)
+      # The check's project is kept between runs with the archiver it was
+      # first configured with: start it afresh.
+      file(REMOVE_RECURSE ${CMAKE_BINARY_DIR}/CMakeFiles/_CMakeLTOTest-C
+                          ${CMAKE_BINARY_DIR}/CMakeFiles/_CMakeLTOTest-CXX)
+      include(CheckIPOSupported)
+      check_ipo_supported(RESULT ipo_supported OUTPUT ipo_output LANGUAGES C CXX)
+      set(CSGI_IPO_SUPPORTED ${ipo_supported} CACHE INTERNAL "LTO works with llvm-ar-19")
+    endif()
   endif()
   if(CSGI_IPO_SUPPORTED)
     set(CMAKE_INTERPROCEDURAL_OPTIMIZATION ON)

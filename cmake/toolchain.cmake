@@ -22,8 +22,8 @@ endif()
 option(CSGI_LTO "Link-time optimisation (ThinLTO) in optimised clang builds" ON)
 if(CSGI_LTO AND LLD_PROGRAM AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang"
    AND NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
-  find_program(CSGI_LLVM_AR NAMES llvm-ar-19 PATHS /usr/lib/llvm-19/bin)
-  find_program(CSGI_LLVM_RANLIB NAMES llvm-ranlib-19 PATHS /usr/lib/llvm-19/bin)
+  find_program(CSGI_LLVM_AR NAMES llvm-ar-19)
+  find_program(CSGI_LLVM_RANLIB NAMES llvm-ranlib-19)
   if(CSGI_LLVM_AR AND CSGI_LLVM_RANLIB)
     # In the cache, so that the check's own test project uses them too.
     foreach(lang C CXX)

@@ -134,17 +134,22 @@ asio::awaitable<void> Connection::serve() {
       }
       idle_ = !head_started;
       if (idle_ && !fresh_ && context_->stopping) co_return;
-      bool in_time;
-      if (shrunk_) {
-        in_time = co_await read_input(deadline);
-      } else if (!arm_read(deadline)) {
-        in_time = false;
-      } else {
+      // Awaited here, not in a coroutine of its own: one frame less per
+      // request (see read_returned() for what a read's end means).
+      bool in_time = arm_read(deadline);
+      if (in_time && !shrunk_) {
         auto space = conn_.input_space(head_read_chunk);
         auto [error, n] = co_await socket_.async_read_some(
             asio::buffer(space.data(), space.size()), use_tuple);
-        ReadEnd end = read_returned(error, n, space.size());
-        in_time = end == ReadEnd::done || (end == ReadEnd::retry && co_await read_input(deadline));
+        in_time = read_returned(error, n, space.size());
+      }
+      if (in_time && shrunk_) {
+        // Idle with no buffers: wait for readability, then read.
+        in_time = co_await wait_readable(deadline);
+        if (in_time) {
+          shrunk_ = false;
+          read_available(head_read_chunk);
+        }
       }
       idle_ = false;
       if (!in_time) co_return;  // keep-alive expired, or the head was too slow
@@ -161,26 +166,6 @@ asio::awaitable<void> Connection::serve() {
   }
 }
 
-asio::awaitable<bool> Connection::read_input(Clock::time_point deadline) {
-  if (!arm_read(deadline)) co_return false;
-  for (;;) {
-    if (shrunk_) {
-      if (!co_await wait_readable(deadline)) co_return false;
-      shrunk_ = false;
-      read_available(head_read_chunk);
-      co_return true;
-    }
-    auto space = conn_.input_space(head_read_chunk);
-    auto [error, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                       use_tuple);
-    switch (read_returned(error, n, space.size())) {
-      case ReadEnd::done: co_return true;
-      case ReadEnd::timed_out: co_return false;
-      case ReadEnd::retry: break;
-    }
-  }
-}
-
 bool Connection::arm_read(Clock::time_point deadline) {
   auto now = coarse_steady_now();
   if (now >= deadline) return false;
@@ -190,28 +175,24 @@ bool Connection::arm_read(Clock::time_point deadline) {
   return true;
 }
 
-Connection::ReadEnd Connection::read_returned(const boost::system::error_code& error, std::size_t n,
-                                              std::size_t asked) {
+bool Connection::read_returned(const boost::system::error_code& error, std::size_t n, std::size_t asked) {
   conn_.commit_input(n);
+  deadline_ = Clock::time_point::max();
   if (error == asio::error::operation_aborted) {
-    if (timed_out_) {
-      deadline_ = Clock::time_point::max();
-      return ReadEnd::timed_out;
-    }
+    if (timed_out_) return false;
     if (!shrink_due_) throw boost::system::system_error(error);  // shutdown
     shrink_due_ = false;
     conn_.shrink_buffers();
     shrunk_ = true;
-    return ReadEnd::retry;
+    return true;
   }
-  deadline_ = Clock::time_point::max();
   if (!error && n < asked) skip_speculative_read(socket_);
   if (error) {
     // EOF or a reset: the protocol says what that means for a request.
     gone_ = true;
     conn_.receive_eof();
   }
-  return ReadEnd::done;
+  return true;
 }
 
 asio::awaitable<bool> Connection::wait_readable(Clock::time_point deadline) {
@@ -252,7 +233,7 @@ void Connection::on_timer() {
   if (idle_ && !shrunk_) {
     auto shrink_at = idle_since_ + shrink_after;
     if (now >= shrink_at) {
-      // The pending read holds the buffer: read_input() shrinks once it is cancelled.
+      // The pending read holds the buffer: serve() shrinks once it is cancelled.
       shrink_due_ = true;
       boost::system::error_code ignored;
       socket_.cancel(ignored);

@@ -62,22 +62,18 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   using Clock = std::chrono::steady_clock;
 
   boost::asio::awaitable<void> serve();
-  // Reads request bytes into the protocol, waiting until `deadline`; false
-  // when the deadline came first. A busy connection keeps a read pending (a
-  // bare wait would re-register the socket with epoll each time), and after a
-  // read that drained the socket the next one waits for epoll without trying
-  // first (speculative_read.hpp): one recv per request. A connection idle
-  // past `shrink_after` gives its buffers back and waits for readability.
-  // serve() awaits the usual read, one that returns bytes, itself (a frame
-  // less per request) and leaves the rest to read_input().
-  boost::asio::awaitable<bool> read_input(Clock::time_point deadline);
+  // Request bytes are read by serve(), waiting until a deadline. A busy
+  // connection keeps a read pending (a bare wait would re-register the socket
+  // with epoll each time), and after a read that drained the socket the next
+  // one waits for epoll without trying first (speculative_read.hpp): one recv
+  // per request. A connection idle past `shrink_after` gives its buffers back
+  // and waits for readability.
   // Before a read: false when `deadline` has passed, else the timer is set.
   bool arm_read(Clock::time_point deadline);
-  enum class ReadEnd { done, timed_out, retry };
   // After a read of `asked` bytes returned: the bytes or the end of input go
-  // to the protocol (done); a cancelled read is a timeout, a shrink of the
-  // buffers (retry, as read_input()), or shutdown (throws).
-  ReadEnd read_returned(const boost::system::error_code& error, std::size_t n, std::size_t asked);
+  // to the protocol. False when the deadline cancelled it; a cancel to give
+  // the buffers back sets `shrunk_`; shutdown throws.
+  bool read_returned(const boost::system::error_code& error, std::size_t n, std::size_t asked);
   // Waits until the socket is readable or `deadline` passes (false).
   boost::asio::awaitable<bool> wait_readable(Clock::time_point deadline);
   // One request: the app on `scope` (moved from), its end, the access line;

@@ -16,7 +16,7 @@
 #include "client/async_client.hpp"
 #include "client/client.hpp"
 #include "client/gather.hpp"
-#include "gateway/router.hpp"
+#include "web/router.hpp"
 
 namespace csgi::apps {
 namespace {

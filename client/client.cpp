@@ -10,7 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "gateway/executor.hpp"
+#include "runtime/executor.hpp"
 
 namespace csgi::client {
 namespace asio = boost::asio;

@@ -5,7 +5,7 @@
 #include <cerrno>
 
 #include "client/errors.hpp"
-#include "gateway/use_tuple.hpp"
+#include "runtime/use_tuple.hpp"
 
 namespace csgi::client::detail {
 namespace {

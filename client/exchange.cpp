@@ -7,7 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "client/errors.hpp"
-#include "gateway/use_tuple.hpp"
+#include "runtime/use_tuple.hpp"
 #include "protocol/text.hpp"
 
 namespace csgi::client::detail {

@@ -24,8 +24,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "gateway/indexed_set.hpp"
-#include "gateway/lazy_timer.hpp"
+#include "runtime/indexed_set.hpp"
+#include "runtime/lazy_timer.hpp"
 
 namespace csgi::client::detail {
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "gateway/asgi.hpp"
-#include "gateway/executor.hpp"
+#include "runtime/executor.hpp"
 #include "gateway/wsgi.hpp"
 
 namespace csgi {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "gateway/asgi.hpp"
-#include "gateway/executor.hpp"
+#include "runtime/executor.hpp"
 #include "gateway/wsgi.hpp"
 
 namespace csgi {

@@ -6,7 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "servers/async_event.hpp"
+#include "runtime/async_event.hpp"
 #include "servers/logging.hpp"
 
 namespace csgi::servers {

@@ -7,7 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "gateway/adapters.hpp"
-#include "gateway/wakeup.hpp"
+#include "runtime/wakeup.hpp"
 
 namespace csgi::testing {
 

@@ -4,7 +4,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "gateway/common.hpp"
-#include "gateway/executor.hpp"
+#include "runtime/executor.hpp"
 
 namespace csgi::testing {
 

@@ -7,8 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include "gateway/use_tuple.hpp"
-#include "servers/coarse_clock.hpp"
+#include "runtime/use_tuple.hpp"
+#include "runtime/coarse_clock.hpp"
 #include "servers/listener.hpp"
 #include "servers/logging.hpp"
 #include "servers/loop/speculative_read.hpp"

@@ -26,10 +26,10 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 
 #include "gateway/asgi.hpp"
-#include "gateway/indexed_set.hpp"
-#include "gateway/lazy_timer.hpp"
+#include "runtime/indexed_set.hpp"
+#include "runtime/lazy_timer.hpp"
 #include "protocol/server_connection.hpp"
-#include "servers/async_event.hpp"
+#include "runtime/async_event.hpp"
 #include "servers/cycle.hpp"
 #include "servers/loop/loop_context.hpp"
 

@@ -10,9 +10,9 @@
 #include <unordered_set>
 
 #include "gateway/asgi.hpp"
-#include "gateway/indexed_set.hpp"
+#include "runtime/indexed_set.hpp"
 #include "protocol/server_connection.hpp"
-#include "servers/async_event.hpp"
+#include "runtime/async_event.hpp"
 #include "servers/config.hpp"
 #include "servers/supervisor/worker.hpp"
 

@@ -13,8 +13,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "gateway/app.hpp"
-#include "gateway/executor.hpp"
-#include "servers/async_event.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/async_event.hpp"
 #include "servers/config.hpp"
 #include "servers/lifespan.hpp"
 #include "servers/listener.hpp"

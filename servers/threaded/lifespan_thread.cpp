@@ -9,7 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include "gateway/executor.hpp"
+#include "runtime/executor.hpp"
 #include "servers/lifespan.hpp"
 
 namespace csgi::servers::threaded {

@@ -4,10 +4,10 @@
 #include <gtest/gtest-spi.h>
 
 #include "gateway/adapters.hpp"
-#include "gateway/router.hpp"
+#include "web/router.hpp"
 #include "gateway/testing/async_client.hpp"
 #include "gateway/testing/async_test.hpp"
-#include "gateway/wakeup.hpp"
+#include "runtime/wakeup.hpp"
 #include "tests/gateway/stubs.hpp"
 
 namespace csgi::testing {

@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 
 #include "gateway/adapters.hpp"
-#include "gateway/router.hpp"
+#include "web/router.hpp"
 #include "gateway/testing/async_test.hpp"
 #include "gateway/testing/client.hpp"
 #include "tests/gateway/stubs.hpp"

@@ -1,4 +1,4 @@
-#include "gateway/views.hpp"
+#include "web/views.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>

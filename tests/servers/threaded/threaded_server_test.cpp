@@ -25,7 +25,7 @@
 
 #include "servers/background_server.hpp"
 #include "servers/logging.hpp"
-#include "tests/threaded/http.hpp"
+#include "tests/servers/threaded/http.hpp"
 
 namespace csgi::servers {
 namespace {

@@ -6,7 +6,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "client/client.hpp"
-#include "gateway/executor.hpp"
+#include "runtime/executor.hpp"
 #include "tests/client/harness.hpp"
 
 namespace csgi::client {

@@ -8,7 +8,7 @@
 
 #include <chrono>
 
-namespace csgi::servers {
+namespace csgi {
 
 inline std::chrono::steady_clock::time_point coarse_steady_now() {
 #if defined(CLOCK_MONOTONIC_COARSE)
@@ -22,4 +22,4 @@ inline std::chrono::steady_clock::time_point coarse_steady_now() {
 #endif
 }
 
-}  // namespace csgi::servers
+}  // namespace csgi

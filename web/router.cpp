@@ -1,4 +1,4 @@
-#include "gateway/router.hpp"
+#include "web/router.hpp"
 
 #include <algorithm>
 #include <cctype>

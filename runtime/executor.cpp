@@ -1,4 +1,4 @@
-#include "gateway/executor.hpp"
+#include "runtime/executor.hpp"
 
 #include <condition_variable>
 #include <mutex>

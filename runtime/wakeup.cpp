@@ -1,4 +1,4 @@
-#include "gateway/wakeup.hpp"
+#include "runtime/wakeup.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>

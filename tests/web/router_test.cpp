@@ -5,7 +5,7 @@
 #include <boost/json/value.hpp>
 #include <gmock/gmock.h>
 
-#include "gateway/router.hpp"
+#include "web/router.hpp"
 #include "tests/gateway/stubs.hpp"
 
 namespace csgi::web {

@@ -12,7 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-namespace csgi::servers {
+namespace csgi {
 
 class AsyncEvent {
  public:
@@ -37,4 +37,4 @@ class AsyncEvent {
   bool set_ = false;
 };
 
-}  // namespace csgi::servers
+}  // namespace csgi

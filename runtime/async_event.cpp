@@ -1,10 +1,10 @@
-#include "servers/async_event.hpp"
+#include "runtime/async_event.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace csgi::servers {
+namespace csgi {
 
 namespace asio = boost::asio;
 
@@ -42,4 +42,4 @@ asio::awaitable<void> AsyncEvent::wait() {
   }
 }
 
-}  // namespace csgi::servers
+}  // namespace csgi

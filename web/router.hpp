@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "gateway/app.hpp"
-#include "gateway/views.hpp"
+#include "web/views.hpp"
 
 namespace csgi::web {
 

@@ -15,24 +15,43 @@ int hex_value(char c) {
 
 }  // namespace
 
-wsgi::Environ environ_from_scope(const asgi::Scope& scope) {
+namespace {
+
+// SERVER_PROTOCOL for a scope's http_version, without building a string for
+// the two versions every request has.
+std::string server_protocol(const std::string& http_version) {
+  if (http_version == "1.1") return "HTTP/1.1";
+  if (http_version == "1.0") return "HTTP/1.0";
+  return "HTTP/" + http_version;
+}
+
+// Both forms of environ_from_scope: `Scope` is a const or an rvalue scope, and
+// each field is copied or moved accordingly.
+template <class Scope>
+wsgi::Environ environ_from(Scope&& scope) {
   wsgi::Environ environ;
-  environ.request_method = scope.method;
-  environ.script_name = scope.root_path;
-  environ.path_info = scope.path;
-  environ.raw_path = scope.raw_path;
-  environ.query_string = scope.query_string;
-  environ.server_protocol = "HTTP/" + scope.http_version;
-  environ.url_scheme = scope.scheme;
-  environ.headers = scope.headers;
-  environ.remote = scope.client;
-  environ.server = scope.server;
-  environ.state = scope.state;
+  environ.request_method = std::forward<Scope>(scope).method;
+  environ.script_name = std::forward<Scope>(scope).root_path;
+  environ.path_info = std::forward<Scope>(scope).path;
+  environ.raw_path = std::forward<Scope>(scope).raw_path;
+  environ.query_string = std::forward<Scope>(scope).query_string;
+  environ.server_protocol = server_protocol(scope.http_version);
+  environ.url_scheme = std::forward<Scope>(scope).scheme;
+  environ.headers = std::forward<Scope>(scope).headers;
+  environ.remote = std::forward<Scope>(scope).client;
+  environ.server = std::forward<Scope>(scope).server;
+  environ.state = std::forward<Scope>(scope).state;
   environ.extensions = scope.extensions;
   // A sync body has no way to carry trailers.
   environ.extensions.http_response_trailers = false;
   return environ;
 }
+
+}  // namespace
+
+wsgi::Environ environ_from_scope(const asgi::Scope& scope) { return environ_from(scope); }
+
+wsgi::Environ environ_from_scope(asgi::Scope&& scope) { return environ_from(std::move(scope)); }
 
 asgi::Scope scope_from_environ(const wsgi::Environ& environ) {
   asgi::Scope scope;

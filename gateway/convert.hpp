@@ -17,6 +17,9 @@ namespace csgi {
 // The Environ for an http Scope. `input` is left null: the caller attaches the
 // request body stream.
 wsgi::Environ environ_from_scope(const asgi::Scope& scope);
+// The same, taking the scope's strings instead of copying them (an adapter
+// that owns the scope of its one call).
+wsgi::Environ environ_from_scope(asgi::Scope&& scope);
 
 // The http Scope for an Environ (the input stream is not part of a scope).
 asgi::Scope scope_from_environ(const wsgi::Environ& environ);

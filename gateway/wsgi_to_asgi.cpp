@@ -18,6 +18,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -36,11 +37,14 @@ namespace {
 // Runs `work` on `pool` and resumes the awaiting coroutine on its own executor,
 // rethrowing what `work` threw. The loop keeps counting the call as outstanding
 // work, so a loop with nothing else to do does not return from run() meanwhile.
-asgi::awaitable<void> run_on_pool(asio::any_io_executor pool, std::function<void()> work) {
-  auto initiate = [pool, work = std::move(work)](auto handler) mutable {
+// A deferred operation: awaiting it costs no coroutine frame of its own.
+template <class Work>
+auto run_on_pool(asio::any_io_executor pool, Work work) {
+  auto initiate = [pool = std::move(pool), work = std::move(work)](auto handler) mutable {
     asio::any_io_executor home = asio::prefer(asio::get_associated_executor(handler),
                                               asio::execution::outstanding_work.tracked);
-    asio::post(pool, [handler = std::move(handler), work = std::move(work), home]() mutable {
+    asio::post(pool, [handler = std::move(handler), work = std::move(work),
+                      home = std::move(home)]() mutable {
       std::exception_ptr error;
       try {
         work();
@@ -52,8 +56,8 @@ asgi::awaitable<void> run_on_pool(asio::any_io_executor pool, std::function<void
       });
     });
   };
-  co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(
-      std::move(initiate), asio::use_awaitable);
+  return asio::async_initiate<const asio::deferred_t&, void(std::exception_ptr)>(std::move(initiate),
+                                                                                asio::deferred);
 }
 
 // The result of an operation that ran on the loop. A broken promise means the
@@ -113,11 +117,10 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
     driver.run(app, environ_);
   }
 
-  // On the loop, after run() returned: the head still due and the final chunk.
-  asgi::awaitable<void> send_final() {
-    if (final_head_) co_await send_(std::move(*final_head_));
-    if (final_body_) co_await send_(std::move(*final_body_));
-  }
+  // On the loop, after run() returned: the head still due and the final
+  // chunk, sent by the caller of run() (call_sync_app).
+  std::optional<asgi::HttpResponseStart> final_head_;
+  std::optional<asgi::HttpResponseBody> final_body_;
 
  private:
   class Input : public wsgi::InputStream {
@@ -193,9 +196,6 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
   asgi::Send send_;
   wsgi::Environ environ_;
   Input input_;
-  // The end of the response, left for the loop (see run()).
-  std::optional<asgi::HttpResponseStart> final_head_;
-  std::optional<asgi::HttpResponseBody> final_body_;
   // request body
   std::string pending_;
   std::size_t offset_ = 0;
@@ -212,12 +212,13 @@ struct SyncPool {
 asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPool pool,
                                     asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
   if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
-  wsgi::Environ environ = environ_from_scope(scope);
+  wsgi::Environ environ = environ_from_scope(std::move(scope));
   environ.multithread = pool.multithread;
-  auto call = std::make_shared<SyncCall>(co_await asio::this_coro::executor, std::move(receive),
-                                         std::move(send), std::move(environ));
+  auto call = std::make_shared<SyncCall>(co_await asio::this_coro::executor, receive, send,
+                                         std::move(environ));
   co_await run_on_pool(pool.executor, [call, app] { call->run(*app); });
-  co_await call->send_final();
+  if (call->final_head_) co_await send(std::move(*call->final_head_));
+  if (call->final_body_) co_await send(std::move(*call->final_body_));
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 #include "apps/mysite.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,24 +38,43 @@ struct Fanout {
   std::string api_path = "/api/";
 };
 
+// A query parameter out of its range: the view answers 400 with the message.
+struct BadQuery : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Query parameter `name` as an integer in [low, high]; `fallback` when absent.
+// Throws BadQuery for anything else: a silent fallback would run another
+// experiment than the one asked for.
 int query_int(const Request& request, std::string_view name, int fallback, int low, int high) {
   auto value = request.query(name);
   if (!value) return fallback;
-  try {
-    int parsed = std::stoi(*value);
-    return parsed < low || parsed > high ? fallback : parsed;
-  } catch (const std::exception&) {
-    return fallback;
+  int parsed = 0;
+  const char* end = value->data() + value->size();
+  auto [stop, error] = std::from_chars(value->data(), end, parsed);
+  if (error != std::errc() || stop != end || parsed < low || parsed > high) {
+    throw BadQuery(std::string(name) + " must be an integer from " + std::to_string(low) + " to " +
+                   std::to_string(high) + ", not \"" + *value + "\"");
   }
+  return parsed;
 }
+
+constexpr int max_calls = 10000;
 
 Fanout fanout_from(const Request& request) {
   Fanout fanout;
-  fanout.calls = query_int(request, "n", 10, 1, 100);
-  if (auto delay = request.query("delay_ms")) fanout.delay_query = "&delay_ms=" + *delay;
+  fanout.calls = query_int(request, "n", 10, 1, max_calls);
+  if (request.query("delay_ms")) {
+    int delay = query_int(request, "delay_ms", 0, 0, static_cast<int>(max_delay.count()));
+    fanout.delay_query = "&delay_ms=" + std::to_string(delay);
+  }
   fanout.read_timeout = std::chrono::milliseconds(query_int(request, "timeout_ms", 5000, 1, 600000));
   if (request.query("target") == "async") fanout.api_path = "/api/async/";
   return fanout;
+}
+
+Response bad_query(const BadQuery& error) {
+  return web::json_response(json::object{{"error", error.what()}}, 400);
 }
 
 // The URL of call `task_id`, on the server that received `request`.
@@ -153,7 +174,7 @@ Call timed_call(client::Client& client, std::string url, int task_id, clock_type
 
 // The aggregated views' answer: the responses, a timing line per call, and,
 // when calls failed, why (the explanation the article leaves to the reader).
-Response aggregate(std::vector<Call> calls, double elapsed, std::string_view message,
+Response aggregate(std::vector<Call> calls, int asked, double elapsed, std::string_view message,
                    std::string_view responses_key, std::string_view how) {
   json::array responses, timings;
   int failed = 0;
@@ -170,8 +191,11 @@ Response aggregate(std::vector<Call> calls, double elapsed, std::string_view mes
                       {"calls", std::move(timings)},
                       {"how", how}};
   if (failed == 0) return web::json_response(result);
-  result["error"] = std::to_string(failed) + " of " + std::to_string(calls.size()) +
-                    " calls failed; see calls[].error and their finished_ms";
+  std::string error = std::to_string(failed) + " of " + std::to_string(calls.size()) +
+                      " calls failed; see calls[].error and their finished_ms";
+  if (static_cast<int>(calls.size()) < asked)
+    error += " (stopped at the first failure: " + std::to_string(asked) + " calls asked)";
+  result["error"] = std::move(error);
   return web::json_response(result, 504);
 }
 
@@ -183,7 +207,12 @@ client::ClientOptions client_options(const Fanout& fanout, std::size_t connectio
 }
 
 asgi::awaitable<Response> api_aggregated(Request request) {
-  Fanout fanout = fanout_from(request);
+  Fanout fanout;
+  try {
+    fanout = fanout_from(request);
+  } catch (const BadQuery& error) {
+    co_return bad_query(error);
+  }
   auto start = clock_type::now();
   client::AsyncClient client(co_await boost::asio::this_coro::executor,
                              client_options(fanout, static_cast<std::size_t>(fanout.calls)));
@@ -191,18 +220,27 @@ asgi::awaitable<Response> api_aggregated(Request request) {
   for (int i = 0; i < fanout.calls; ++i)
     pending.push_back(timed_async_call(client, api_url(request, fanout, i), i, start));
   std::vector<Call> calls = co_await client::gather(std::move(pending));
-  co_return aggregate(std::move(calls), seconds_since(start), "Hello Async World!", "responses",
+  co_return aggregate(std::move(calls), fanout.calls, seconds_since(start), "Hello Async World!", "responses",
                       "async view: all calls started at once (gather) on the event loop");
 }
 
 Response api_aggregated_sync(Request request) {
-  Fanout fanout = fanout_from(request);
+  Fanout fanout;
+  try {
+    fanout = fanout_from(request);
+  } catch (const BadQuery& error) {
+    return bad_query(error);
+  }
   auto start = clock_type::now();
   client::Client client(client_options(fanout, 1));
   std::vector<Call> calls;
-  for (int i = 0; i < fanout.calls; ++i)
+  // One call after another, stopping at the first that fails, as a view whose
+  // HTTP client raises would.
+  for (int i = 0; i < fanout.calls; ++i) {
     calls.push_back(timed_call(client, api_url(request, fanout, i), i, start));
-  return aggregate(std::move(calls), seconds_since(start), "Hello Sync World!",
+    if (!calls.back().error.empty()) break;
+  }
+  return aggregate(std::move(calls), fanout.calls, seconds_since(start), "Hello Sync World!",
                    "aggregated_responses", "sync view: one call after another on its thread");
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "apps/builtin.hpp"
+#include "apps/mysite.hpp"
 #include "apps/registry.hpp"
 #include "gateway/testing/async_client.hpp"
 #include "gateway/testing/async_test.hpp"
@@ -136,6 +137,18 @@ TEST(Echo, WorksThroughTheSyncClient) {
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.json().at("body_length"), 5);
   EXPECT_EQ(response.json().at("path"), "/p");
+}
+
+TEST(Mysite, CallCountOutsideItsRangeAnswers400WithTheReason) {
+  Client client(mysite_app());
+  for (std::string view : {"/api/aggregated/", "/api/aggregated/sync/"}) {
+    for (std::string n : {"0", "10001", "ten", "5x"}) {
+      auto response = client.get(view + "?n=" + n);
+      EXPECT_EQ(response.status, 400) << view << " n=" << n;
+      std::string error(response.json().as_object().at("error").as_string());
+      EXPECT_EQ(error, "n must be an integer from 1 to 10000, not \"" + n + "\"");
+    }
+  }
 }
 
 TEST(Registry, ListsEachBuiltinAppOnceWithItsInterface) {

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <optional>
 
-#include "gateway/common.hpp"
+#include "runtime/http_types.hpp"
 
 namespace csgi::client {
 

@@ -7,7 +7,7 @@
 
 #include <boost/json/value.hpp>
 
-#include "gateway/common.hpp"
+#include "runtime/http_types.hpp"
 
 namespace csgi::client {
 

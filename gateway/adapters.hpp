@@ -2,6 +2,7 @@
 // "Running a sync app on an async server" and the reverse).
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 
 #include "gateway/asgi.hpp"
@@ -23,7 +24,26 @@ asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor);
 // client calls) run concurrently with each other. Fresh: nothing of an earlier
 // call remains in it (a thread's loop is reused only when a call left no work
 // in it). Throws NestedEventLoopError when called on an event-loop thread.
+// The returned App holds an AsyncAppAsSync.
 wsgi::App asgi_to_wsgi(asgi::App app);
+
+// What asgi_to_wsgi returns, with a second entry for a sync server that builds
+// the request's Scope itself (from the request head): it finds this object
+// with wsgi::App::target<AsyncAppAsSync>() and calls it with that Scope, so no
+// Environ is built only to be turned back into a Scope.
+class AsyncAppAsSync {
+ public:
+  explicit AsyncAppAsSync(asgi::App app);
+  // The wsgi::App call: the Scope is built from `environ`.
+  wsgi::Body operator()(wsgi::Environ& environ, wsgi::StartResponse& start_response) const;
+  // The direct call: `scope` is the request's; the body is read from `input`
+  // (may be null: no body). Otherwise as the call above.
+  wsgi::Body operator()(asgi::Scope&& scope, wsgi::InputStream* input,
+                        wsgi::StartResponse& start_response) const;
+
+ private:
+  std::shared_ptr<const asgi::App> app_;
+};
 
 class NestedEventLoopError : public std::logic_error {
  public:

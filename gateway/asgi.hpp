@@ -100,19 +100,10 @@ using Send = std::function<awaitable<void>(SendEvent)>;
 // its way in; apps take it by value (spec/async.md, "The app").
 using App = std::function<awaitable<void>(Scope&&, Receive, Send)>;
 
-// Thrown by `send` once the client has gone (spec/async.md, "Disconnects").
-// A server treats it escaping the app as the normal end of the request.
-class ClientDisconnected : public std::runtime_error {
- public:
-  ClientDisconnected() : std::runtime_error("client disconnected") {}
-};
-
-// Thrown by a server's `send` when the app breaks the ordering rules (body
-// before start, a second start, anything after the final body).
-class ProtocolViolation : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
+// Thrown by `send` once the client has gone, and when the app breaks the
+// ordering rules (runtime/http_types.hpp).
+using csgi::ClientDisconnected;
+using csgi::ProtocolViolation;
 
 // Thrown by an app to refuse a scope type it does not handle (spec/lifespan.md:
 // an app that does not support lifespan raises on the lifespan scope).

@@ -159,10 +159,9 @@ class Signal {
 
 class AsyncCall : public wsgi::Body::Source {
  public:
-  AsyncCall(const wsgi::Environ& environ, const wsgi::StartResponse& start_response)
-      : start_response_(start_response),
-        input_(environ.input),
-        remaining_(content_length(environ.headers)) {}
+  AsyncCall(const asgi::Scope& scope, wsgi::InputStream* input,
+            const wsgi::StartResponse& start_response)
+      : start_response_(start_response), input_(input), remaining_(content_length(scope.headers)) {}
 
   // Spawns the app on the private loop; it first runs inside run_until().
   void start(std::shared_ptr<const asgi::App> app, asgi::Scope scope) {
@@ -339,15 +338,23 @@ class AsyncCall : public wsgi::Body::Source {
 
 }  // namespace
 
-wsgi::App asgi_to_wsgi(asgi::App app) {
-  auto shared = std::make_shared<const asgi::App>(std::move(app));
-  return [shared](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
-    if (this_thread_runs_event_loop()) throw NestedEventLoopError();
-    auto call = std::make_unique<AsyncCall>(environ, start_response);
-    call->start(shared, scope_from_environ(environ));
-    call->run_until_started();
-    return wsgi::Body(std::move(call));
-  };
+AsyncAppAsSync::AsyncAppAsSync(asgi::App app)
+    : app_(std::make_shared<const asgi::App>(std::move(app))) {}
+
+wsgi::Body AsyncAppAsSync::operator()(wsgi::Environ& environ,
+                                      wsgi::StartResponse& start_response) const {
+  return (*this)(scope_from_environ(environ), environ.input, start_response);
 }
+
+wsgi::Body AsyncAppAsSync::operator()(asgi::Scope&& scope, wsgi::InputStream* input,
+                                      wsgi::StartResponse& start_response) const {
+  if (this_thread_runs_event_loop()) throw NestedEventLoopError();
+  auto call = std::make_unique<AsyncCall>(scope, input, start_response);
+  call->start(app_, std::move(scope));
+  call->run_until_started();
+  return wsgi::Body(std::move(call));
+}
+
+wsgi::App asgi_to_wsgi(asgi::App app) { return AsyncAppAsSync(std::move(app)); }
 
 }  // namespace csgi

@@ -13,26 +13,12 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/http_types.hpp"
+
 namespace csgi {
 
 // The version of spec/ that these types implement.
 inline constexpr std::string_view spec_version = "1.0";
-
-// One header field. Names given to an app are lower-case (the server lower-cases
-// them once); order and duplicates are kept as they arrived.
-using Header = std::pair<std::string, std::string>;
-using Headers = std::vector<Header>;
-
-// The first value of `name` (compared case-insensitively), if any.
-std::optional<std::string_view> find_header(const Headers& headers, std::string_view name);
-
-// An address of a peer or of the listening socket. For a Unix socket `host` is
-// the socket's path and `port` is 0.
-struct Endpoint {
-  std::string host;
-  std::uint16_t port = 0;
-  friend bool operator==(const Endpoint&, const Endpoint&) = default;
-};
 
 // Application state that lifespan startup fills and every request sees
 // (spec/lifespan.md, "State"). Thread-safe: a sync app may read it from several
@@ -66,9 +52,6 @@ struct Extensions {
   // The server sends trailers that the app announces in http.response.start.
   bool http_response_trailers = false;
 };
-
-// The standard reason phrase for `status` ("OK" for 200), or "" when unknown.
-std::string_view reason_phrase(int status);
 
 // what() of the exception `error` holds, for logs and tests: "" when `error` is
 // null, a placeholder when the exception is not a std::exception.

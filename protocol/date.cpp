@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <iterator>
 
 namespace csgi::protocol {
 
@@ -39,7 +40,7 @@ void put3(char*& out, const char* text) {
 
 std::string_view format_http_date(std::int64_t seconds, char* out) noexcept {
   // Computed by hand rather than with gmtime_r/strftime: no locale, no tz
-  // lookup, and it runs once a second per connection.
+  // lookup.
   using namespace std::chrono;
   static constexpr const char* days = "SunMonTueWedThuFriSat";
   static constexpr const char* months = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -70,13 +71,27 @@ std::string_view format_http_date(std::int64_t seconds, char* out) noexcept {
   return {out, static_cast<std::size_t>(p - out)};
 }
 
-std::string_view DateCache::now() {
+std::string_view SharedDate::now() {
   const std::int64_t second = clock_->now_seconds();
-  if (second != second_) {
-    second_ = second;
-    size_ = format_http_date(second, text_).size();
+  Slot& slot = slots_[static_cast<std::uint64_t>(second) % std::size(slots_)];
+  if (slot.second.load(std::memory_order_acquire) == second) return {slot.text, date_size};
+  return format(second, slot);
+}
+
+std::string_view SharedDate::format(std::int64_t second, Slot& slot) {
+  std::lock_guard lock(mutex_);
+  if (slot.second.load(std::memory_order_relaxed) != second) {
+    // Readers of the slot's previous second are four seconds behind: none left.
+    slot.second.store(-1, std::memory_order_relaxed);
+    format_http_date(second, slot.text);
+    slot.second.store(second, std::memory_order_release);
   }
-  return {text_, size_};
+  return {slot.text, date_size};
+}
+
+SharedDate& process_date() noexcept {
+  static SharedDate date;
+  return date;
 }
 
 }  // namespace csgi::protocol

@@ -1,8 +1,12 @@
 // The `Date` header value (RFC 9110 IMF-fixdate), formatted at most once per
-// second, and the clock it reads, which tests replace with a fixed one.
+// second for a whole server, and the clock it reads, which tests replace with
+// a fixed one.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string_view>
 
 namespace csgi::protocol {
@@ -22,19 +26,34 @@ const Clock& system_clock() noexcept;
 // `out` must hold at least 29 characters; returns the written prefix.
 std::string_view format_http_date(std::int64_t seconds, char* out) noexcept;
 
-// A per-owner cache of the formatted date: reformats only when the clock's
-// second changes. One per connection (or per thread); not thread-safe.
-class DateCache {
+// The current date, formatted at most once per second for every connection
+// that shares it (a whole server, or the process: see process_date()).
+// Thread-safe: readers take no lock; the first thread to see a new second
+// formats it under a mutex into one of four slots, and a slot is only reused
+// four seconds later, so a value read stays intact while it is copied.
+class SharedDate {
  public:
-  explicit DateCache(const Clock& clock = system_clock()) : clock_(&clock) {}
-  // The current date; valid until the next call.
+  explicit SharedDate(const Clock& clock = system_clock()) : clock_(&clock) {}
+  SharedDate(const SharedDate&) = delete;
+  SharedDate& operator=(const SharedDate&) = delete;
+
+  // The current date. Copy it at once: it stays valid for about four seconds.
   std::string_view now();
 
  private:
+  static constexpr std::size_t date_size = 29;  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  struct Slot {
+    std::atomic<std::int64_t> second{-1};
+    char text[32] = {};
+  };
+  std::string_view format(std::int64_t second, Slot& slot);
+
   const Clock* clock_;
-  std::int64_t second_ = -1;
-  char text_[32] = {};
-  std::size_t size_ = 0;
+  std::mutex mutex_;
+  Slot slots_[4];
 };
+
+// The date of system_clock() shared by every server of the process.
+SharedDate& process_date() noexcept;
 
 }  // namespace csgi::protocol

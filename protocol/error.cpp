@@ -20,6 +20,7 @@ class Category final : public std::error_category {
       case Error::body_too_large: return "body too large";
       case Error::unsupported_transfer_coding: return "unsupported transfer coding";
       case Error::unsupported_version: return "unsupported HTTP version";
+      case Error::bad_host: return "missing or repeated Host header field";
       case Error::partial_message: return "connection closed in the middle of a message";
     }
     return "unknown HTTP error";
@@ -28,7 +29,7 @@ class Category final : public std::error_category {
 
 // The one place where an error becomes a status. Listed explicitly so that
 // reordering or extending the enum cannot shift a status.
-constexpr std::array<ErrorStatus, 8> table{{
+constexpr std::array<ErrorStatus, 9> table{{
     {Error::malformed, 400},
     {Error::request_line_too_long, 414},
     {Error::head_too_large, 431},
@@ -36,6 +37,7 @@ constexpr std::array<ErrorStatus, 8> table{{
     {Error::body_too_large, 413},
     {Error::unsupported_transfer_coding, 501},
     {Error::unsupported_version, 505},
+    {Error::bad_host, 400},
     {Error::partial_message, 0},
 }};
 

@@ -28,6 +28,8 @@ enum class Error {
   unsupported_transfer_coding,
   // 505: a well-formed version other than HTTP/1.0 and HTTP/1.1.
   unsupported_version,
+  // 400: an HTTP/1.1 request without exactly one Host field (RFC 9112 3.2).
+  bad_host,
   // The peer closed the connection in the middle of a message. No status: a
   // server does not answer, a client reports it.
   partial_message,

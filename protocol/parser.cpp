@@ -174,15 +174,21 @@ int Parser::on_header_value_complete(llhttp_t* p) {
 }
 
 int Parser::check_framing() {
+  int hosts = 0;
   for (const auto& [field, value] : head_.headers) {
     // A string_view's == compares sizes first; a std::string's against a
     // literal compares bytes whatever the sizes.
     const std::string_view name = field;
     if (name == "transfer-encoding" && !only_chunked(value))
       return fail(Error::unsupported_transfer_coding);
+    if (name == "host") ++hosts;
     if (mode_ == ParserMode::request && name == "expect" && iequals_lower(trim(value), "100-continue"))
       head_.expect_continue = true;
   }
+  // RFC 9112 3.2: a server answers 400 to an HTTP/1.1 request without exactly
+  // one Host field. HTTP/1.0 requests may omit it.
+  if (mode_ == ParserMode::request && head_.version_minor >= 1 && hosts != 1)
+    return fail(Error::bad_host);
   if (head_.content_length && limits_.body && *head_.content_length > *limits_.body)
     return fail(Error::body_too_large);
   return 0;

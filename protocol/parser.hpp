@@ -38,8 +38,8 @@
 
 #include <llhttp.h>
 
-#include "gateway/common.hpp"
 #include "protocol/error.hpp"
+#include "runtime/http_types.hpp"
 
 namespace csgi::protocol {
 

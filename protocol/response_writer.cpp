@@ -10,8 +10,6 @@ namespace csgi::protocol {
 
 namespace {
 
-using asgi::ProtocolViolation;
-
 void check_field(const Header& field) {
   if (!text::is_token(field.first))
     throw ProtocolViolation("invalid header name: \"" + field.first + "\"");
@@ -49,7 +47,7 @@ class Cursor {
 
 }  // namespace
 
-ResponseWriter::ResponseWriter(std::string_view server_header, DateCache& date)
+ResponseWriter::ResponseWriter(std::string_view server_header, SharedDate& date)
     : server_header_(server_header), date_(&date) {}
 
 void ResponseWriter::reset(const RequestFacts& request) {
@@ -69,27 +67,36 @@ void ResponseWriter::reset(const RequestFacts& request) {
   body_bytes_ = 0;
 }
 
-void ResponseWriter::start(asgi::HttpResponseStart&& start) {
+void ResponseWriter::start(ResponseHead&& start) {
   if (state_ != State::idle) throw ProtocolViolation("http.response.start sent twice");
   if (start.status < 200 || start.status > 599)
     throw ProtocolViolation("status " + std::to_string(start.status) + " outside 200-599");
+  // Read into locals and kept only once every field passed: a rejected start
+  // leaves nothing behind for the next one.
+  std::optional<std::uint64_t> content_length;
+  bool close = false, app_date = false, app_server = false, app_framing = false;
   for (const auto& field : start.headers) {
     check_field(field);
     const std::string_view name = field.first;
     if (text::iequals_lower(name, "content-length")) {
-      content_length_ = text::parse_number(text::trim(field.second));
-      if (!content_length_) throw ProtocolViolation("invalid content-length: " + field.second);
+      content_length = text::parse_number(text::trim(field.second));
+      if (!content_length) throw ProtocolViolation("invalid content-length: " + field.second);
     } else if (text::iequals_lower(name, "connection")) {
-      if (text::list_contains(field.second, "close")) keep_alive_ = false;
-      app_framing_ = true;
+      close = close || text::list_contains(field.second, "close");
+      app_framing = true;
     } else if (text::iequals_lower(name, "date")) {
-      app_date_ = true;
+      app_date = true;
     } else if (text::iequals_lower(name, "server")) {
-      app_server_ = true;
+      app_server = true;
     } else if (text::iequals_lower(name, "transfer-encoding")) {
-      app_framing_ = true;
+      app_framing = true;
     }
   }
+  content_length_ = content_length;
+  if (close) keep_alive_ = false;
+  app_date_ = app_date;
+  app_server_ = app_server;
+  app_framing_ = app_framing;
   status_ = start.status;
   headers_ = std::move(start.headers);
   trailers_announced_ = start.trailers;

@@ -1,5 +1,5 @@
-// ResponseWriter: serialises one app response (asgi http.response.* events)
-// into HTTP/1.1 bytes, choosing the framing and enforcing the event order.
+// ResponseWriter: serialises one response (a ResponseHead, body pieces,
+// trailers) into HTTP/1.1 bytes, choosing the framing and enforcing the event order.
 //
 // ServerConnection owns one and calls it for every request; it is a separate
 // piece so the framing rules can be read (and tested) on their own:
@@ -17,7 +17,7 @@
 //   client; the app's own Connection and Transfer-Encoding headers are
 //   replaced by ours.
 //
-// Misuse throws asgi::ProtocolViolation: body or trailers before start, a
+// Misuse throws ProtocolViolation: body or trailers before start, a
 // second start, anything after the response is complete, more bytes than the
 // Content-Length (or fewer at the end), CR/LF/NUL in a header, a status outside
 // 200-599.
@@ -28,10 +28,18 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/asgi.hpp"
 #include "protocol/date.hpp"
+#include "runtime/http_types.hpp"
 
 namespace csgi::protocol {
+
+// The status and header fields of a response; `trailers` announces a trailer
+// section after the body (asgi: http.response.start).
+struct ResponseHead {
+  int status = 200;
+  Headers headers;
+  bool trailers = false;
+};
 
 // What the writer must know about the request it answers.
 struct RequestFacts {
@@ -44,16 +52,16 @@ struct RequestFacts {
 class ResponseWriter {
  public:
   // `server_header` empty: no Server header. Both must outlive the writer.
-  ResponseWriter(std::string_view server_header, DateCache& date);
+  ResponseWriter(std::string_view server_header, SharedDate& date);
 
   // A new request: forget the previous response.
   void reset(const RequestFacts& request);
 
-  // http.response.start: validated and held.
-  void start(asgi::HttpResponseStart&& start);
-  // http.response.body: appends the bytes to write to `out`.
+  // The status and fields: validated and held.
+  void start(ResponseHead&& head);
+  // A piece of the body: appends the bytes to write to `out`.
   void body(std::string_view chunk, bool more, std::string& out);
-  // http.response.trailers: appends the trailer section (if written) to `out`.
+  // The trailer fields: appends the trailer section (if written) to `out`.
   void trailers(const Headers& fields, bool more, std::string& out);
 
   // A complete error response with Connection: close (status, reason phrase as
@@ -94,7 +102,7 @@ class ResponseWriter {
   void write_common_headers(std::string& out);
 
   std::string_view server_header_;
-  DateCache* date_;
+  SharedDate* date_;
   RequestFacts request_;
   State state_ = State::idle;
   Framing framing_ = Framing::none;

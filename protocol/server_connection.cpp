@@ -3,7 +3,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "protocol/request_scope.hpp"
 #include "protocol/response_writer.hpp"
 #include "protocol/text.hpp"
 
@@ -72,13 +71,11 @@ struct ServerConnection::Impl {
   Impl(const Limits& limits, ConnectionInfo info)
       : limits(limits),
         info(std::move(info)),
-        date(this->info.clock ? *this->info.clock : system_clock()),
         parser(ParserMode::request, parser_limits(limits)),
-        writer(this->info.server_header, date) {}
+        writer(this->info.server_header, this->info.date ? *this->info.date : process_date()) {}
 
   Limits limits;
   ConnectionInfo info;
-  DateCache date;
   Parser parser;
   ResponseWriter writer;
   InputBuffer input;
@@ -97,6 +94,7 @@ struct ServerConnection::Impl {
   std::uint64_t started = 0;
 
   // The connection.
+  bool close_after = false;  // close_after_response() was called
   bool eof = false;
   bool closed = false;
   std::error_code error;
@@ -104,7 +102,7 @@ struct ServerConnection::Impl {
 
   void parse();
   void fail();
-  void start_request(asgi::Scope& scope);
+  void start_request();
   bool drain_body();
   void check_can_send() const;
   bool body_full() const {
@@ -142,7 +140,7 @@ void ServerConnection::Impl::fail() {
   if (status != 0 && !writer.head_written()) writer.error(status, output);
 }
 
-void ServerConnection::Impl::start_request(asgi::Scope& scope) {
+void ServerConnection::Impl::start_request() {
   MessageHead& head = parser.head();
   method.assign(head.method);
   target.assign(head.target);
@@ -150,9 +148,8 @@ void ServerConnection::Impl::start_request(asgi::Scope& scope) {
   expect_continue = head.expect_continue;
   continue_sent = false;
   body_delivered = false;
-  writer.reset({std::string_view(head.method) == "HEAD", head.version_minor, head.keep_alive,
-                accepts_trailers(head.headers)});
-  fill_scope(scope, head, info);
+  writer.reset({std::string_view(head.method) == "HEAD", head.version_minor,
+                head.keep_alive && !close_after, accepts_trailers(head.headers)});
   head_ready = false;
   active = true;
   ++started;
@@ -171,8 +168,8 @@ bool ServerConnection::Impl::drain_body() {
 }
 
 void ServerConnection::Impl::check_can_send() const {
-  if (!active) throw asgi::ProtocolViolation("no request in progress on this connection");
-  if (error || eof || closed) throw asgi::ClientDisconnected();
+  if (!active) throw ProtocolViolation("no request in progress on this connection");
+  if (error || eof || closed) throw ClientDisconnected();
 }
 
 // ---- ServerConnection ---------------------------------------------------------
@@ -201,10 +198,8 @@ Event ServerConnection::next_event() {
   if (c.eof) c.closed = true;
   if (c.closed) return Closed{};
   if (c.head_ready && !c.active) {
-    // Built in place: a scope is large, and this runs for every request.
-    Event event{std::in_place_type<RequestStarted>};
-    c.start_request(std::get<RequestStarted>(event).scope);
-    return event;
+    c.start_request();
+    return RequestStarted{&c.parser.head()};
   }
   return reading_paused() ? Event{Paused{}} : Event{NeedData{}};
 }
@@ -215,9 +210,9 @@ bool ServerConnection::reading_paused() const {
 
 BodyEvent ServerConnection::receive_body() {
   Impl& c = *impl_;
-  if (!c.active || c.error || c.eof || c.closed) return asgi::HttpDisconnect{};
+  if (!c.active || c.error || c.eof || c.closed) return BodyGone{};
   if (c.body_delivered) {
-    if (c.writer.complete()) return asgi::HttpDisconnect{};
+    if (c.writer.complete()) return BodyGone{};
     return BodyPending{};
   }
   // The client waits for this before it sends the body: only now that the app
@@ -228,19 +223,19 @@ BodyEvent ServerConnection::receive_body() {
     c.continue_sent = true;
   }
   c.parse();
-  if (c.error) return asgi::HttpDisconnect{};
+  if (c.error) return BodyGone{};
   std::string& body = c.parser.body();
   const bool more = !c.parser.message_complete();
   if (more && body.empty()) return BodyPending{};
-  asgi::HttpRequest event{std::move(body), more};
+  BodyChunk event{std::move(body), more};
   body.clear();
   c.body_delivered = !more;
   return event;
 }
 
-void ServerConnection::send_response_start(asgi::HttpResponseStart&& start) {
+void ServerConnection::send_response_start(ResponseHead&& head) {
   impl_->check_can_send();
-  impl_->writer.start(std::move(start));
+  impl_->writer.start(std::move(head));
 }
 
 void ServerConnection::send_response_body(std::string_view body, bool more_body) {
@@ -259,18 +254,9 @@ void ServerConnection::send_response_trailers(const Headers& trailers, bool more
   impl_->writer.trailers(trailers, more_trailers, impl_->output);
 }
 
-void ServerConnection::send(asgi::SendEvent&& event) {
-  if (auto* start = std::get_if<asgi::HttpResponseStart>(&event)) return send_response_start(std::move(*start));
-  if (auto* body = std::get_if<asgi::HttpResponseBody>(&event))
-    return send_response_body(body->body, body->more_body);
-  if (auto* trailers = std::get_if<asgi::HttpResponseTrailers>(&event))
-    return send_response_trailers(trailers->headers, trailers->more_trailers);
-  throw asgi::ProtocolViolation(std::string(asgi::event_name(event)) + " sent in an http scope");
-}
-
 void ServerConnection::send_error_response(int status) {
   Impl& c = *impl_;
-  if (c.writer.head_written()) throw asgi::ProtocolViolation("error response after the response started");
+  if (c.writer.head_written()) throw ProtocolViolation("error response after the response started");
   c.writer.error(status, c.output);
 }
 
@@ -307,7 +293,25 @@ bool ServerConnection::head_in_progress() const {
 
 bool ServerConnection::keep_alive() const {
   const Impl& c = *impl_;
-  return c.writer.keep_alive() && !c.error && !c.eof && !c.closed;
+  return c.writer.keep_alive() && !c.close_after && !c.error && !c.eof && !c.closed;
+}
+
+bool ServerConnection::head_timed_out() {
+  Impl& c = *impl_;
+  if (c.active) throw std::logic_error("head_timed_out while a request is active");
+  const bool answer = head_in_progress();
+  if (answer) {
+    c.writer.reset({});
+    c.writer.error(408, c.output);
+  }
+  c.closed = true;
+  return answer;
+}
+
+void ServerConnection::close_after_response() {
+  Impl& c = *impl_;
+  c.close_after = true;
+  if (c.active && !c.writer.head_written()) c.writer.close_connection();
 }
 
 void ServerConnection::start_next_request() {
@@ -345,8 +349,7 @@ void ServerConnection::shrink_buffers() {
   if (c.parser.body().empty()) std::string().swap(c.parser.body());
 }
 
-std::string error_response(int status, std::string_view server_header, const Clock& clock) {
-  DateCache date(clock);
+std::string error_response(int status, std::string_view server_header, SharedDate& date) {
   ResponseWriter writer(server_header, date);
   writer.reset({});
   std::string out;

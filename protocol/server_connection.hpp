@@ -9,21 +9,26 @@
 //     auto event = conn.next_event();
 //     NeedData       -> read; conn.receive_data(bytes) or conn.receive_eof()
 //     Paused         -> wait until the app takes body or finishes its response
-//     RequestStarted -> run the app with event.scope; its receive() calls
-//                       conn.receive_body(), its send() calls conn.send_*()
+//     RequestStarted -> build the app's Scope or Environ from *event.head and
+//                       run the app; its receive() calls conn.receive_body(),
+//                       its send() calls conn.send_*()
 //     RequestError   -> write pending_output() (the error response, if any), close
 //     Closed         -> write pending_output(), close
 //   }
 //   // when the app has returned and pending_output() is written:
 //   conn.start_next_request();            // if response_complete()
 //
-// Everything HTTP lives here, not in the drivers: the scope, request limits
+// Everything HTTP lives here, not in the drivers: the request head, limits
 // (sizes; the head *time* limit is the driver's timer), body backpressure,
 // `Expect: 100-continue`, response framing (Content-Length, chunked, close-
 // delimited), trailers, HEAD, keep-alive, pipelining in order, the Date and
-// Server headers, and the app's ordering mistakes (asgi::ProtocolViolation).
+// Server headers, and the app's ordering mistakes (ProtocolViolation).
 //
-// Memory: reused buffers, no per-request allocation beyond the Scope's strings.
+// It knows no app interface: it hands out a request head and takes a status,
+// header fields and body bytes, so the servers (which build the asgi::Scope or
+// the wsgi::Environ) and later protocols share it.
+//
+// Memory: reused buffers, no per-request allocation beyond the head's strings.
 // Not thread-safe: one thread at a time (the async driver's strand, or the
 // blocking driver's thread).
 #pragma once
@@ -38,10 +43,10 @@
 #include <system_error>
 #include <variant>
 
-#include "gateway/asgi.hpp"
-#include "gateway/common.hpp"
 #include "protocol/date.hpp"
 #include "protocol/parser.hpp"
+#include "protocol/response_writer.hpp"
+#include "runtime/http_types.hpp"
 
 namespace csgi::protocol {
 
@@ -60,14 +65,8 @@ struct Limits {
 
 // What the connection is, fixed at accept time.
 struct ConnectionInfo {
-  std::optional<Endpoint> client;
-  std::optional<Endpoint> server;
-  std::string scheme = "http";
-  std::string root_path;
   std::string server_header = "csgi";   // empty: no Server header
-  Extensions extensions;                // offered to apps in every scope
-  std::shared_ptr<State> state;         // lifespan state shared by every scope
-  const Clock* clock = nullptr;         // null: system_clock(); must outlive the connection
+  SharedDate* date = nullptr;           // null: process_date(); must outlive the connection
 };
 
 // ---- what the driver must do next (next_event) -----------------------------
@@ -78,10 +77,14 @@ struct NeedData {};
 // progress and the pipelined input is above the bound. Wait for the app to call
 // receive_body() or to finish its response, then ask next_event() again.
 struct Paused {};
-// A new request: run the app with this scope. At most one request is active;
-// the next is parsed only after start_next_request().
+// A new request: run the app for this head (method, target, version, header
+// fields with lower-case names, keep-alive, body framing). `head` is the
+// connection's own: it stays valid until start_next_request(), and the driver
+// may move its fields out (the header list, into a Scope or an Environ). At
+// most one request is active; the next is parsed only after
+// start_next_request().
 struct RequestStarted {
-  asgi::Scope scope;
+  MessageHead* head;
 };
 // The request broke a limit or the protocol. pending_output() holds the error
 // response (if the app's response had not started); write it and close. If an
@@ -98,13 +101,23 @@ using Event = std::variant<NeedData, Paused, RequestStarted, RequestError, Close
 
 // ---- what the app's receive() gets (receive_body) -------------------------
 
+// A piece of the request body; `more_body` false on the last one.
+struct BodyChunk {
+  std::string body;
+  bool more_body = false;
+};
+
 // No body bytes now: the driver must read more (blocking driver), or wait for
 // the reading side to deliver some (async driver), then ask again. Also the
 // answer once the body is fully delivered and the response is not complete
 // yet (asgi: receive blocks until disconnect).
 struct BodyPending {};
+// No more body: the peer has gone, the request failed, or the response is
+// complete (asgi: http.disconnect).
+struct BodyGone {};
 
-using BodyEvent = std::variant<asgi::HttpRequest, BodyPending, asgi::HttpDisconnect>;
+using BodyEvent = std::variant<BodyChunk, BodyPending, BodyGone>;
+
 
 class ServerConnection {
  public:
@@ -136,25 +149,22 @@ class ServerConnection {
   // The next piece of the current request's body, with more_body. The first call
   // of a request with `Expect: 100-continue` queues "HTTP/1.1 100 Continue" in
   // pending_output() (if the response has not started): write it. Returns
-  // http.disconnect once the peer has gone or the response is complete.
+  // BodyGone once the peer has gone or the response is complete.
   BodyEvent receive_body();
 
   // ---- response (the app's send) ----
-  // Each throws asgi::ProtocolViolation on misuse (body before start, a second
+  // Each throws ProtocolViolation on misuse (body before start, a second
   // start, anything after the final body, more bytes than the app's
   // Content-Length, CR/LF in a header) and appends bytes to pending_output().
 
-  // http.response.start: held, not serialised, until the first body.
-  void send_response_start(asgi::HttpResponseStart&& start);
-  // http.response.body: the first call writes head and body into one buffer.
+  // The response's status and fields, held, not serialised, until the first
+  // body. Taken by rvalue reference: the fields move on without a copy.
+  void send_response_start(ResponseHead&& head);
+  // A piece of the body: the first call writes head and body into one buffer.
   void send_response_body(std::string_view body, bool more_body);
-  // http.response.trailers: written only if announced in start and the request
+  // Trailer fields: written only if announced in start and the request
   // accepts them (TE: trailers) on a chunked response; dropped otherwise.
   void send_response_trailers(const Headers& trailers, bool more_trailers);
-  // Dispatches to the three above; lifespan events throw ProtocolViolation.
-  // The events are taken by rvalue reference: their headers move on without
-  // a copy, and the event itself is not moved at each step.
-  void send(asgi::SendEvent&& event);
 
   // A complete response with a short text body and Connection: close, for app
   // failures (500) and overload (503). Precondition: !response_head_sent() (a
@@ -191,6 +201,19 @@ class ServerConnection {
   // driver's request-head timer applies, not the keep-alive idle timer.
   bool head_in_progress() const;
 
+  // The server is shutting down (or otherwise wants this connection gone):
+  // the current response, if its head is not written yet, and every later one
+  // carry "Connection: close", and the connection ends after the response in
+  // progress (keep_alive() is false from now on). Idempotent.
+  void close_after_response();
+
+  // The driver's request-head timer expired. If bytes of a head had arrived
+  // (head_in_progress()), queues a 408 with Connection: close in
+  // pending_output() and returns true; a connection that sent nothing is just
+  // closed (false). Either way the next event is Closed. Precondition: no
+  // request is active.
+  bool head_timed_out();
+
   // The driver wrote the complete response: forget the request and go on with
   // pipelined input. Precondition: response_complete(). If !keep_alive(), the
   // next event is Closed.
@@ -218,6 +241,6 @@ class ServerConnection {
 // close, Content-Type: text/plain, Content-Length, body = reason phrase), for a
 // driver that answers before any ServerConnection exists (e.g. 503).
 std::string error_response(int status, std::string_view server_header = "csgi",
-                           const Clock& clock = system_clock());
+                           SharedDate& date = process_date());
 
 }  // namespace csgi::protocol

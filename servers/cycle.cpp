@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include "gateway/asgi.hpp"
 #include "servers/logging.hpp"
 
 namespace csgi::servers {
@@ -16,17 +15,20 @@ protocol::Limits protocol_limits(const Config& config) {
   return limits;
 }
 
-protocol::ConnectionInfo connection_info(const Config& config, std::optional<Endpoint> client,
-                                         std::optional<Endpoint> server,
-                                         std::shared_ptr<State> state) {
+protocol::ConnectionInfo connection_info(const Config& config) {
   protocol::ConnectionInfo info;
-  info.client = std::move(client);
-  info.server = std::move(server);
-  info.root_path = config.root_path;
   info.server_header = config.server_header;
-  info.extensions.http_response_trailers = true;
-  info.state = std::move(state);
   return info;
+}
+
+void send_event(protocol::ServerConnection& conn, asgi::SendEvent&& event) {
+  if (auto* start = std::get_if<asgi::HttpResponseStart>(&event))
+    return conn.send_response_start({start->status, std::move(start->headers), start->trailers});
+  if (auto* body = std::get_if<asgi::HttpResponseBody>(&event))
+    return conn.send_response_body(body->body, body->more_body);
+  if (auto* trailers = std::get_if<asgi::HttpResponseTrailers>(&event))
+    return conn.send_response_trailers(trailers->headers, trailers->more_trailers);
+  throw asgi::ProtocolViolation(std::string(asgi::event_name(event)) + " sent in an http scope");
 }
 
 namespace {

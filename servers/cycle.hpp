@@ -11,7 +11,7 @@
 #include <memory>
 #include <optional>
 
-#include "gateway/common.hpp"
+#include "gateway/asgi.hpp"
 #include "protocol/server_connection.hpp"
 #include "servers/config.hpp"
 
@@ -20,11 +20,14 @@ namespace csgi::servers {
 // The limits and backpressure bounds for every connection of a server.
 protocol::Limits protocol_limits(const Config& config);
 
-// What a connection tells its scopes: peers, root path, Server header,
-// extensions, and the lifespan state shared by every request.
-protocol::ConnectionInfo connection_info(const Config& config, std::optional<Endpoint> client,
-                                         std::optional<Endpoint> server,
-                                         std::shared_ptr<State> state);
+// What a connection's responses carry: the Server header (the Date is the
+// process's).
+protocol::ConnectionInfo connection_info(const Config& config);
+
+// An app's send event, handed to `conn`: the response start, a body piece or
+// the trailers; the fields move on without a copy. Lifespan events throw
+// asgi::ProtocolViolation; so does misuse (see ServerConnection::send_*).
+void send_event(protocol::ServerConnection& conn, asgi::SendEvent&& event);
 
 // How a request ended, and what the driver does with the connection next.
 enum class CycleEnd {

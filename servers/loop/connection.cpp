@@ -66,8 +66,9 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
     : socket_(std::move(socket)),
       context_(std::move(context)),
       client_(client_of(socket_)),
-      conn_(context_->limits, connection_info(context_->config, client_, server_of(socket_, *context_),
-                                              context_->state)),
+      origin_(connection_scope(context_->config, client_, server_of(socket_, *context_),
+                               context_->state)),
+      conn_(context_->limits, connection_info(context_->config)),
       timer_(socket_.get_executor()),
       input_arrived_(socket_.get_executor()),
       // They capture the bare pointer, which std::function stores without an
@@ -123,7 +124,9 @@ asio::awaitable<void> Connection::serve() {
     auto event = conn_.next_event();
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
       fresh_ = false;
-      if (!co_await serve_request(started->scope)) co_return;
+      asgi::Scope scope;
+      fill_scope(scope, *started->head, origin_);
+      if (!co_await serve_request(scope)) co_return;
       between_requests = true;
       deadline = coarse_steady_now() + config.timeout_keep_alive;
     } else if (std::holds_alternative<protocol::NeedData>(event)) {
@@ -381,8 +384,9 @@ asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
         co_return asgi::HttpDisconnect{};
       }
     }
-    if (auto* request = std::get_if<asgi::HttpRequest>(&event)) co_return std::move(*request);
-    if (std::holds_alternative<asgi::HttpDisconnect>(event) || gone_) co_return asgi::HttpDisconnect{};
+    if (auto* chunk = std::get_if<protocol::BodyChunk>(&event))
+      co_return asgi::HttpRequest{std::move(chunk->body), chunk->more_body};
+    if (std::holds_alternative<protocol::BodyGone>(event) || gone_) co_return asgi::HttpDisconnect{};
     if (app_running_) start_watch();
     try {
       co_await input_arrived_.wait();
@@ -397,7 +401,7 @@ asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
 
 asio::awaitable<void> Connection::send(asgi::SendEvent event) {
   if (gone_) throw asgi::ClientDisconnected();
-  conn_.send(std::move(event));
+  send_event(conn_, std::move(event));
   if (!write_available()) co_await flush();
 }
 

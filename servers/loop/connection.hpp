@@ -32,6 +32,7 @@
 #include "runtime/async_event.hpp"
 #include "servers/cycle.hpp"
 #include "servers/loop/loop_context.hpp"
+#include "servers/request_head.hpp"
 
 namespace csgi::servers::loop {
 
@@ -120,6 +121,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   Socket socket_;
   std::shared_ptr<LoopContext> context_;
   std::optional<Endpoint> client_;
+  ConnectionScope origin_;      // what every request's scope carries besides its head
   protocol::ServerConnection conn_;
   LazyTimer timer_;
   boost::asio::cancellation_signal cancel_;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 
 namespace csgi::servers::threaded {
 
@@ -20,20 +21,26 @@ int milliseconds_until(std::chrono::steady_clock::time_point deadline) {
 
 }  // namespace
 
-WaitResult wait_readable(int fd, int attention_fd, std::chrono::steady_clock::time_point deadline) {
-  pollfd fds[2] = {{fd, POLLIN, 0}, {attention_fd, POLLIN, 0}};
-  nfds_t count = attention_fd >= 0 ? 2 : 1;
+std::optional<std::size_t> wait_readable(std::initializer_list<int> fds,
+                                         std::chrono::steady_clock::time_point deadline) {
+  pollfd polled[4];
+  const std::size_t count = std::min(fds.size(), std::size(polled));
+  std::size_t i = 0;
+  for (int fd : fds) {
+    if (i == count) break;
+    polled[i++] = {fd, POLLIN, 0};
+  }
   for (;;) {
-    int rc = ::poll(fds, count, milliseconds_until(deadline));
+    const bool bounded = deadline != std::chrono::steady_clock::time_point::max();
+    int rc = ::poll(polled, count, bounded ? milliseconds_until(deadline) : -1);
     if (rc < 0 && errno == EINTR) continue;
-    if (rc < 0) return WaitResult::readable;  // let the read report the error
+    if (rc < 0) return 0;  // let the read report the error
     if (rc == 0) {
-      if (std::chrono::steady_clock::now() >= deadline) return WaitResult::timeout;
-      continue;
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      continue;  // poll rounds to whole milliseconds
     }
-    // Bytes that already arrived win over attention: a request in flight is served.
-    if (fds[0].revents != 0) return WaitResult::readable;
-    return WaitResult::attention;
+    for (std::size_t at = 0; at < count; ++at)
+      if (polled[at].revents != 0) return at;
   }
 }
 
@@ -83,7 +90,7 @@ void close_gracefully(int fd, std::chrono::milliseconds linger) {
   if (::shutdown(fd, SHUT_WR) != 0) return;
   auto deadline = std::chrono::steady_clock::now() + linger;
   char scratch[4096];
-  while (wait_readable(fd, -1, deadline) == WaitResult::readable) {
+  while (wait_readable({fd}, deadline)) {
     if (read_some(fd, scratch) <= 0) return;
   }
 }

@@ -1,25 +1,28 @@
-// Blocking socket calls for the threaded server's connection threads: waits
-// bounded by a deadline and interruptible by the pool's attention descriptor,
-// complete writes, and the non-blocking refusal (503) of a connection that
+// Blocking socket calls for the threaded server: the one wait bounded by a
+// deadline and interruptible by wakeup descriptors, complete writes, and the non-blocking refusal (503) of a connection that
 // never gets a thread.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <initializer_list>
+#include <optional>
 #include <span>
 #include <string_view>
 
 namespace csgi::servers::threaded {
 
-enum class WaitResult {
-  readable,   // `fd` has bytes, EOF or an error to report: read it
-  timeout,    // `deadline` passed
-  attention,  // `attention_fd` became readable first
-};
-
-// Blocks until `fd` is readable, `attention_fd` is readable (when >= 0), or
-// `deadline` passes. Retries on EINTR.
-WaitResult wait_readable(int fd, int attention_fd, std::chrono::steady_clock::time_point deadline);
+// The one blocking wait of the threaded server, for the acceptor, the
+// shutdown and the connection threads alike: blocks until one of `fds` is
+// readable (or has an EOF or error to report) or `deadline` passes;
+// time_point::max() waits with no deadline. Returns the index in `fds` of the
+// first readable descriptor (earlier ones win: list the one whose bytes
+// matter most first), or nullopt once the deadline passed. Negative
+// descriptors are ignored. Retries on EINTR; when poll itself fails, reports
+// fds[0], so that its read reports the error. Wakeups are descriptors (a
+// socket, an eventfd), never a timer: nothing wakes up to look.
+std::optional<std::size_t> wait_readable(std::initializer_list<int> fds,
+                                         std::chrono::steady_clock::time_point deadline);
 
 // One read into `buffer`: > 0 bytes read, 0 at EOF, < 0 when the read failed
 // (reset, shut down). Blocks only if `fd` is not readable yet.

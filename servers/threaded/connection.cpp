@@ -8,10 +8,10 @@
 #include <string>
 #include <utility>
 
-#include "gateway/convert.hpp"
 #include "gateway/response_driver.hpp"
 #include "servers/cycle.hpp"
 #include "servers/listener.hpp"
+#include "servers/request_head.hpp"
 #include "servers/threaded/blocking_socket.hpp"
 #include "servers/threaded/connection_pool.hpp"
 
@@ -37,8 +37,11 @@ class Driver {
         context_(context),
         pool_(pool),
         client_(known(peer_endpoint(fd))),
-        conn_(context.limits, connection_info(context.config, client_, known(socket_endpoint(fd)),
-                                              context.state)) {}
+        origin_(connection_scope(context.config, client_, known(socket_endpoint(fd)), context.state)),
+        conn_(context.limits, connection_info(context.config)) {
+    // The sync calling convention has no way to pass trailers on.
+    origin_.extensions.http_response_trailers = false;
+  }
 
   // Serves requests until the connection ends; then closes politely unless the
   // connection broke.
@@ -53,12 +56,13 @@ class Driver {
   // connection (between requests) also gives its thread up when the pool asks.
   Read read_input(Clock::time_point deadline, bool idle) {
     for (;;) {
-      switch (wait_readable(fd_, idle ? pool_.attention_fd() : -1, deadline)) {
-        case WaitResult::timeout: return Read::timeout;
-        case WaitResult::attention:
-          if (pool_.yield_idle_connection()) return Read::yield;
-          continue;
-        case WaitResult::readable: break;
+      // Bytes that already arrived win over attention: a request in flight
+      // is served.
+      const auto ready = wait_readable({fd_, idle ? pool_.attention_fd() : -1}, deadline);
+      if (!ready) return Read::timeout;
+      if (*ready == 1) {
+        if (pool_.yield_idle_connection()) return Read::yield;
+        continue;
       }
       std::span<char> space = conn_.input_space(read_size);
       long n = read_some(fd_, space.first(read_size));
@@ -95,13 +99,18 @@ class Driver {
   // may still be reading), false when the connection is idle-closed or broken.
   bool serve();
   // Runs the app for one request; true to go on with the next request.
-  bool serve_request(asgi::Scope scope, bool& polite);
-  void run_app(wsgi::Environ& environ);
+  bool serve_request(protocol::MessageHead& head, bool& polite);
+  // The app's call: a sync app gets the Environ built from `head`, an async
+  // one the Scope, each built once.
+  void run_sync_app(protocol::MessageHead& head, wsgi::InputStream& input);
+  void run_async_app(protocol::MessageHead& head, wsgi::InputStream& input);
+  void run_app(const wsgi::App& app, wsgi::Environ& environ);
 
   int fd_;
   const ConnectionContext& context_;
   ConnectionPool& pool_;
   std::optional<Endpoint> client_;
+  ConnectionScope origin_;  // what every request carries besides its head
   protocol::ServerConnection conn_;
   bool gone_ = false;  // the peer closed or reset, or a write failed
 };
@@ -135,7 +144,7 @@ class RequestInput : public wsgi::InputStream {
   bool fetch() {
     for (;;) {
       protocol::BodyEvent event = driver_.conn().receive_body();
-      if (auto* request = std::get_if<asgi::HttpRequest>(&event)) {
+      if (auto* request = std::get_if<protocol::BodyChunk>(&event)) {
         ended_ = !request->more_body;
         chunk_ = std::move(request->body);
         offset_ = 0;
@@ -145,18 +154,16 @@ class RequestInput : public wsgi::InputStream {
       }
       // The body stopped short: the client is gone. The adapters turn this into
       // http.disconnect; end_cycle takes it as the normal end of the request.
-      if (std::holds_alternative<asgi::HttpDisconnect>(event)) {
+      if (std::holds_alternative<protocol::BodyGone>(event)) {
         ended_ = true;
         throw asgi::ClientDisconnected();
       }
-      // BodyPending: a queued "100 Continue" goes out first, then read; a body
-      // that stalls longer than a request head may is given up on.
+      // BodyPending: a queued "100 Continue" goes out first, then read. As on
+      // every server, a body has no timeout (spec/servers.md, "Timeouts"): a
+      // slow upload is bounded by the client, and a graceful shutdown's
+      // abort ends the read.
       if (!driver_.flush()) return false;
-      auto deadline = Clock::now() + driver_.config().timeout_request_head;
-      if (driver_.read_input(deadline, false) == Driver::Read::timeout) {
-        driver_.set_gone();
-        driver_.conn().receive_eof();
-      }
+      driver_.read_input(Clock::time_point::max(), false);
     }
   }
 
@@ -185,6 +192,9 @@ bool Driver::serve() {
           break;
         case Read::eof: break;
         case Read::timeout:
+          // A head that started and did not finish in time gets its 408.
+          if (conn_.head_timed_out()) return flush();
+          return false;
         case Read::yield: return false;
       }
       continue;
@@ -192,7 +202,7 @@ bool Driver::serve() {
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
       fresh = false;
       bool polite = true;
-      if (!serve_request(std::move(started->scope), polite)) return polite;
+      if (!serve_request(*started->head, polite)) return polite;
       idle = true;
       deadline = Clock::now() + config().timeout_keep_alive;
       continue;
@@ -206,18 +216,40 @@ bool Driver::serve() {
   }
 }
 
-bool Driver::serve_request(asgi::Scope scope, bool& polite) {
-  // Connections refused with 503 never get here, so they are not counted.
-  context_.request_budget.count();
-  wsgi::Environ environ = environ_from_scope(scope);
-  RequestInput input(*this);
-  environ.input = &input;
-  environ.multithread = true;
-  if (!environ.state) environ.state = context_.state;
+// Counts a request as in flight for --limit-concurrency while it is served.
+class InFlight {
+ public:
+  explicit InFlight(const ConnectionContext& context)
+      : count_(context.requests_in_flight), before_(count_.fetch_add(1)) {}
+  ~InFlight() { count_.fetch_sub(1); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  // The requests in flight before this one.
+  std::size_t before() const { return before_; }
 
+ private:
+  std::atomic<std::size_t>& count_;
+  std::size_t before_;
+};
+
+bool Driver::serve_request(protocol::MessageHead& head, bool& polite) {
+  InFlight in_flight(context_);
+  if (context_.config.limit_concurrency && in_flight.before() >= *context_.config.limit_concurrency) {
+    // Over the limit: this request gets 503, and its connection closes.
+    conn_.send_error_response(503);
+    log_cycle(conn_, client_);
+    polite = flush();
+    return false;
+  }
+  // Requests refused with 503 are not counted.
+  context_.request_budget.count();
+  RequestInput input(*this);
   std::exception_ptr error;
   try {
-    run_app(environ);
+    if (context_.async_app)
+      run_async_app(head, input);
+    else
+      run_sync_app(head, input);
   } catch (...) {
     error = std::current_exception();
   }
@@ -243,16 +275,46 @@ bool Driver::serve_request(asgi::Scope scope, bool& polite) {
 // every sync host shares. Each chunk is flushed before the next is asked for
 // (a server does not delay a chunk), so a streamed response streams; a body
 // the driver knows to be whole when the head goes out gets a Content-Length.
-void Driver::run_app(wsgi::Environ& environ) {
+void Driver::run_app(const wsgi::App& app, wsgi::Environ& environ) {
   wsgi::ResponseDriver driver(
       [this](int status, Headers headers) {
-        conn_.send_response_start(asgi::HttpResponseStart{status, std::move(headers), false});
+        conn_.send_response_start({status, std::move(headers), false});
+        // A response that starts during a graceful shutdown is the last one.
+        if (pool_.stopping()) conn_.close_after_response();
       },
       [this](std::string_view bytes, bool more) {
         conn_.send_response_body(bytes, more);
         if (!flush()) throw asgi::ClientDisconnected();
       });
-  driver.run(context_.app, environ);
+  driver.run(app, environ);
+}
+
+void Driver::run_sync_app(protocol::MessageHead& head, wsgi::InputStream& input) {
+  wsgi::Environ environ;
+  fill_environ(environ, head, origin_);
+  environ.input = &input;
+  environ.multithread = true;
+  run_app(context_.app, environ);
+}
+
+void Driver::run_async_app(protocol::MessageHead& head, wsgi::InputStream& input) {
+  struct Call {
+    const AsyncAppAsSync& app;
+    asgi::Scope scope;
+    wsgi::InputStream* input;
+  } call{*context_.async_app, {}, &input};
+  fill_scope(call.scope, head, origin_);
+  // The environ only names the request in the log of an error that comes
+  // after the response is complete.
+  wsgi::Environ environ;
+  environ.request_method = call.scope.method;
+  environ.path_info = call.scope.path;
+  environ.input = &input;
+  // One reference captured: the function stores it without an allocation.
+  const wsgi::App app = [&call](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    return call.app(std::move(call.scope), call.input, start_response);
+  };
+  run_app(app, environ);
 }
 
 }  // namespace

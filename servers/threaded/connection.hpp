@@ -11,8 +11,11 @@
 // connection up when the pool has waiting connections or is stopping.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <memory>
 
+#include "gateway/adapters.hpp"
 #include "gateway/wsgi.hpp"
 #include "protocol/server_connection.hpp"
 #include "servers/config.hpp"
@@ -29,17 +32,23 @@ struct ConnectionContext {
   ConnectionContext(const Config& config, wsgi::App app, std::shared_ptr<State> state)
       : config(config),
         app(std::move(app)),
+        async_app(this->app.target<AsyncAppAsSync>()),
         state(std::move(state)),
         limits(protocol_limits(config)),
         request_budget(config) {}
 
   Config config;
   wsgi::App app;
+  // The async app inside `app` when it is one (asgi_to_wsgi): called with the
+  // Scope built from the request head, without an Environ in between.
+  const AsyncAppAsSync* async_app;
   std::shared_ptr<State> state;   // lifespan state, in every request's environ
   protocol::Limits limits;
-  // --limit-max-requests, counted as on the loop server: the one member that
-  // changes while serving (count() is thread-safe).
+  // --limit-max-requests, counted as on the loop server (count() is
+  // thread-safe), and the requests in flight that --limit-concurrency bounds:
+  // the members that change while serving.
   mutable RequestBudget request_budget;
+  mutable std::atomic<std::size_t> requests_in_flight{0};
 };
 
 // Serves the accepted socket `fd` until the connection ends: the peer closed,

@@ -25,6 +25,11 @@ ConnectionPool::ConnectionPool(PoolOptions options, Serve serve, Reject reject)
   if (options_.threads == 0) options_.threads = 1;
   attention_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (attention_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  done_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (done_fd_ < 0) {
+    ::close(attention_fd_);
+    throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
 }
 
 ConnectionPool::~ConnectionPool() {
@@ -39,15 +44,14 @@ ConnectionPool::~ConnectionPool() {
   }
   for (const Waiting& waiting : queue_) ::close(waiting.fd);
   ::close(attention_fd_);
+  ::close(done_fd_);
 }
 
 void ConnectionPool::submit(int fd) {
   std::unique_lock lock(mutex_);
-  bool over_limit = options_.limit_concurrency &&
-                    served_.size() + queue_.size() >= *options_.limit_concurrency;
   // Threads not serving yet take a queued connection at once: they add to the room.
   bool queue_full = queue_.size() >= options_.queue_capacity + free_threads_locked();
-  if (stopping_ || over_limit || queue_full) {
+  if (stopping_ || queue_full) {
     lock.unlock();
     reject_and_close(fd);
     return;
@@ -91,10 +95,7 @@ bool ConnectionPool::yield_idle_connection() {
   return true;
 }
 
-bool ConnectionPool::stopping() const {
-  std::lock_guard lock(mutex_);
-  return stopping_;
-}
+bool ConnectionPool::stopping() const { return stopping_.load(std::memory_order_acquire); }
 
 void ConnectionPool::stop_accepting() {
   {
@@ -104,6 +105,7 @@ void ConnectionPool::stop_accepting() {
     // The queued connections stay: their clients are waiting, and threads
     // freed by idle keep-alive connections take them before they exit.
     update_attention_locked();
+    signal_done_locked();
   }
   work_ready_.notify_all();
 }
@@ -178,7 +180,16 @@ void ConnectionPool::run_thread() {
     ::close(fd);
   }
   --running_threads_;
+  signal_done_locked();
   thread_done_.notify_all();
+}
+
+void ConnectionPool::signal_done_locked() {
+  if (!stopping_ || running_threads_ > 0) return;
+  std::uint64_t value = 1;
+  // Level-triggered like attention_fd_; written once more is harmless.
+  ssize_t n = ::write(done_fd_, &value, sizeof value);
+  (void)n;
 }
 
 int ConnectionPool::take_locked(std::unique_lock<std::mutex>& lock) {

@@ -17,6 +17,7 @@
 // the acceptor / owner thread; the rest by the connection threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -37,7 +38,6 @@ struct PoolOptions {
   std::size_t threads = 1;                       // connection threads, at most
   std::size_t queue_capacity = 64;               // connections waiting for a thread
   std::chrono::milliseconds queue_timeout{5000}; // longest wait before the 503
-  std::optional<std::size_t> limit_concurrency;  // served + waiting; 503 above
 };
 
 class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
@@ -66,10 +66,15 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
 
   // Readable while connections wait for a thread, or once the pool stops.
   int attention_fd() const { return attention_fd_; }
+  // Readable once the pool stopped accepting and every thread has returned:
+  // what a graceful shutdown waits for, with the other wakeups, in one wait.
+  int done_fd() const { return done_fd_; }
   // For an idle connection that saw attention_fd() readable: true when it
   // should close so that its thread serves a waiting connection (each waiting
   // connection is claimed by one idle thread only), or when the pool stops.
   bool yield_idle_connection();
+  // True once stop_accepting() was called. Lock-free: a connection asks it
+  // for every response.
   bool stopping() const;
 
   // Stops taking connections: later submits are rejected, idle keep-alive
@@ -103,12 +108,14 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   // Threads started and not serving a connection (waiting, or starting up).
   std::size_t free_threads_locked() const;
   void update_attention_locked();
+  void signal_done_locked();
   void reject_and_close(int fd);
 
   PoolOptions options_;
   Serve serve_;
   Reject reject_;
   int attention_fd_ = -1;
+  int done_fd_ = -1;
 
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;
@@ -119,7 +126,7 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   std::size_t idle_threads_ = 0;
   std::size_t running_threads_ = 0;
   std::size_t claims_ = 0;          // idle connections yielding for a waiting one
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // written under mutex_; read without it
   bool attention_on_ = false;
 };
 

@@ -1,7 +1,6 @@
 #include "servers/threaded/threaded_server.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -173,7 +172,6 @@ std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(wsgi::App app,
                                     ? options_.queue_capacity
                                     : std::max<std::size_t>(pool_options.threads, 16);
   pool_options.queue_timeout = options_.queue_timeout;
-  pool_options.limit_concurrency = config_.limit_concurrency;
 
   return ConnectionPool::create(
       pool_options,
@@ -193,15 +191,8 @@ void ThreadedServer::accept_until_stopped(ConnectionPool& pool) {
     heartbeat.beat_if_due();
     std::optional<Clock::time_point> next = pool.expire_waiting();
     if (auto beat = heartbeat.next_beat()) next = next ? std::min(*next, *beat) : *beat;
-    int timeout = -1;
-    if (next) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());
-      timeout = static_cast<int>(std::max<long long>(left.count(), 0));
-    }
-    pollfd fds[2] = {{listener_.fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    int rc = ::poll(fds, 2, timeout);
-    if (rc < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
-    if (rc > 0 && fds[0].revents != 0) accept_ready(pool);
+    if (threaded::wait_readable({listener_.fd(), wake_fd_}, next.value_or(Clock::time_point::max())) == 0)
+      accept_ready(pool);
   }
 }
 
@@ -219,7 +210,7 @@ void ThreadedServer::accept_ready(ConnectionPool& pool) {
       // Out of descriptors: leave the rest in the backlog for a moment rather
       // than spinning on a readable listener.
       error_log()->warn("accept: {}", std::strerror(errno));
-      ::poll(nullptr, 0, 10);
+      threaded::wait_readable({wake_fd_}, Clock::now() + std::chrono::milliseconds(10));
     }
     return;
   }
@@ -233,13 +224,16 @@ void ThreadedServer::drain(ConnectionPool& pool) {
   pool.stop_accepting();
   auto deadline = Clock::now() + config_.timeout_graceful_shutdown;
   bool forced = false;
-  bool announced = false;
-  // Idle connections close at once; those still there after the first turn
-  // are what graceful shutdown waits for.
-  while (!pool.wait_until_done(std::min(deadline, Clock::now() + std::chrono::milliseconds(20)))) {
-    if (!std::exchange(announced, true)) log_waiting_for_connections();
-    pool.expire_waiting();  // a queued connection still waits queue_timeout at most
-    if (Clock::now() >= deadline || stop_requests() > 1) {
+  if (pool.connections_served() + pool.connections_waiting() > 0) log_waiting_for_connections();
+  // One wait at a time until every thread returned (done_fd), a second stop
+  // request arrives (wake_fd_), the deadline passes, or a queued connection's
+  // wait for a thread expires (it gets its 503, and the wait goes on).
+  for (;;) {
+    std::optional<Clock::time_point> expiry = pool.expire_waiting();
+    auto ready = threaded::wait_readable({pool.done_fd(), wake_fd_},
+                                         expiry ? std::min(deadline, *expiry) : deadline);
+    if (ready == 0) break;
+    if (Clock::now() >= deadline || (ready == 1 && stop_requests() > 1)) {
       forced = true;
       break;
     }

@@ -52,6 +52,33 @@ TEST(AsgiToWsgi, ResponseChunksAreHandedOverOneAtATimeAsTheServerPulls) {
                                        "sent c"));
 }
 
+TEST(AsgiToWsgi, ServerBuiltScopeReachesTheAppAsItIs) {
+  asgi::Scope seen;
+  asgi::App app = [&](asgi::Scope scope, asgi::Receive receive,
+                      asgi::Send send) -> asgi::awaitable<void> {
+    seen = scope;
+    auto request = std::get<asgi::HttpRequest>(co_await receive());
+    co_await send_start(send);
+    co_await send(asgi::HttpResponseBody{request.body, false});
+  };
+  wsgi::App sync = asgi_to_wsgi(app);
+  const AsyncAppAsSync* direct = sync.target<AsyncAppAsSync>();
+  ASSERT_NE(direct, nullptr) << "a sync server finds the direct entry";
+  asgi::Scope scope;
+  scope.method = "POST";
+  scope.path = "/caf\xC3\xA9";
+  scope.raw_path = "/caf%C3%A9";
+  scope.headers = {{"content-length", "2"}};
+  SyncServerStub server("hi");
+  wsgi::Body body = (*direct)(std::move(scope), server.environ.input, server.start_response);
+  EXPECT_EQ(body.next(), "hi");
+  body.close();
+  EXPECT_EQ(seen.method, "POST");
+  EXPECT_EQ(seen.path, "/caf\xC3\xA9");
+  EXPECT_EQ(seen.raw_path, "/caf%C3%A9");
+  EXPECT_THAT(server.statuses, ElementsAre(200));
+}
+
 TEST(AsgiToWsgi, RequestBodyArrivesInChunksOfAtMost64KiB) {
   std::vector<std::pair<std::size_t, bool>> events;
   bool disconnect_after_response = false;

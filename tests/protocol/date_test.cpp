@@ -1,7 +1,12 @@
-// The Date header: IMF-fixdate, reformatted only when the second changes.
+// The Date header: IMF-fixdate, reformatted only when the second changes, one
+// value shared by every connection.
 #include "protocol/date.hpp"
 
 #include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace csgi::protocol {
 namespace {
@@ -18,13 +23,26 @@ TEST(HttpDate, FormatsImfFixdate) {
   EXPECT_EQ(format_http_date(1709164800, buffer), "Thu, 29 Feb 2024 00:00:00 GMT");
 }
 
-TEST(HttpDate, CacheFollowsTheClock) {
+TEST(HttpDate, SharedDateFollowsTheClock) {
   FixedClock clock;
   clock.seconds = 784111777;
-  DateCache cache(clock);
-  EXPECT_EQ(cache.now(), "Sun, 06 Nov 1994 08:49:37 GMT");
+  SharedDate date(clock);
+  EXPECT_EQ(date.now(), "Sun, 06 Nov 1994 08:49:37 GMT");
   clock.seconds += 1;
-  EXPECT_EQ(cache.now(), "Sun, 06 Nov 1994 08:49:38 GMT");
+  EXPECT_EQ(date.now(), "Sun, 06 Nov 1994 08:49:38 GMT");
+  clock.seconds += 4;  // the same slot as the first second
+  EXPECT_EQ(date.now(), "Sun, 06 Nov 1994 08:49:42 GMT");
+}
+
+TEST(HttpDate, SharedDateIsOneValueForEveryThread) {
+  FixedClock clock;
+  clock.seconds = 784111777;
+  SharedDate date(clock);
+  std::vector<std::string> seen(4);
+  std::vector<std::thread> threads;
+  for (auto& value : seen) threads.emplace_back([&date, &value] { value = date.now(); });
+  for (auto& thread : threads) thread.join();
+  for (const auto& value : seen) EXPECT_EQ(value, "Sun, 06 Nov 1994 08:49:37 GMT");
 }
 
 TEST(HttpDate, SystemClockIsRecent) {

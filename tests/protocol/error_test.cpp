@@ -17,6 +17,7 @@ TEST(ErrorStatus, EveryErrorMapsToItsStatus) {
       {Error::body_too_large, 413},
       {Error::unsupported_transfer_coding, 501},
       {Error::unsupported_version, 505},
+      {Error::bad_host, 400},
       {Error::partial_message, 0},
   };
   EXPECT_EQ(error_status_table().size(), expected.size());

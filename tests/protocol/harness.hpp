@@ -19,10 +19,9 @@ struct FixedClock : Clock {
 
 inline ConnectionInfo test_info() {
   ConnectionInfo info;
-  info.client = Endpoint{"127.0.0.1", 54321};
-  info.server = Endpoint{"127.0.0.1", 8000};
   static const FixedClock clock;
-  info.clock = &clock;
+  static SharedDate date(clock);
+  info.date = &date;
   return info;
 }
 
@@ -36,12 +35,12 @@ struct Harness {
     return conn.next_event();
   }
 
-  // Feeds a request that must start; returns its scope.
-  asgi::Scope start(std::string_view bytes) {
+  // Feeds a request that must start; returns a copy of its head.
+  MessageHead start(std::string_view bytes) {
     auto event = feed(bytes);
     auto* started = std::get_if<RequestStarted>(&event);
     EXPECT_TRUE(started) << "event index " << event.index();
-    return started ? std::move(started->scope) : asgi::Scope{};
+    return started ? *started->head : MessageHead{};
   }
 
   // Everything written so far, consumed.
@@ -57,7 +56,7 @@ struct Harness {
     if (complete) *complete = false;
     while (true) {
       auto event = conn.receive_body();
-      auto* request = std::get_if<asgi::HttpRequest>(&event);
+      auto* request = std::get_if<BodyChunk>(&event);
       if (!request) break;
       body += request->body;
       if (!request->more_body) {

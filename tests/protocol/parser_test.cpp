@@ -65,14 +65,15 @@ TEST(Parser, SimpleGetHeadIsReported) {
 
 TEST(Parser, HeaderNamesLowerCasedAcrossFeedBoundaries) {
   Parser parser(ParserMode::request);
-  const auto out = parse_all(parser, "GET / HTTP/1.1\r\nCoNtEnT-TyPe: a\r\nEmpty:\r\nX-B: 2\r\n\r\n", 3);
+  const auto out = parse_all(parser, "GET / HTTP/1.1\r\nCoNtEnT-TyPe: a\r\nEmpty:\r\nX-B: 2\r\nHOST: a\r\n\r\n", 3);
   ASSERT_FALSE(out.error);
   ASSERT_EQ(out.heads.size(), 1u);
   const auto& h = out.heads[0].headers;
-  ASSERT_EQ(h.size(), 3u);
+  ASSERT_EQ(h.size(), 4u);
   EXPECT_EQ(h[0], (Header{"content-type", "a"}));
   EXPECT_EQ(h[1], (Header{"empty", ""}));
   EXPECT_EQ(h[2], (Header{"x-b", "2"}));
+  EXPECT_EQ(h[3], (Header{"host", "a"}));
 }
 
 TEST(Parser, StopsAtMessageCompleteLeavingPipelinedBytes) {
@@ -96,7 +97,7 @@ TEST(Parser, StopsAtMessageCompleteLeavingPipelinedBytes) {
 
 TEST(Parser, ContentLengthBodyAcrossFeeds) {
   Parser parser(ParserMode::request);
-  const auto out = parse_all(parser, "POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world", 4);
+  const auto out = parse_all(parser, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world", 4);
   ASSERT_FALSE(out.error);
   ASSERT_EQ(out.bodies.size(), 1u);
   EXPECT_EQ(out.bodies[0], "hello world");
@@ -105,7 +106,7 @@ TEST(Parser, ContentLengthBodyAcrossFeeds) {
 
 TEST(Parser, ChunkedRequestBodyWithTrailers) {
   const auto out = parse_request(
-      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Check: Sum\r\n\r\n");
   ASSERT_FALSE(out.error) << out.error.message();
   EXPECT_TRUE(out.heads[0].chunked);
@@ -115,7 +116,7 @@ TEST(Parser, ChunkedRequestBodyWithTrailers) {
 }
 
 TEST(Parser, ExpectContinueDetected) {
-  const auto out = parse_request("POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\nx");
+  const auto out = parse_request("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\nx");
   ASSERT_FALSE(out.error);
   EXPECT_TRUE(out.heads[0].expect_continue);
 }
@@ -123,8 +124,8 @@ TEST(Parser, ExpectContinueDetected) {
 TEST(Parser, KeepAliveRules) {
   EXPECT_FALSE(parse_request("GET / HTTP/1.0\r\n\r\n").heads[0].keep_alive);
   EXPECT_TRUE(parse_request("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").heads[0].keep_alive);
-  EXPECT_TRUE(parse_request("GET / HTTP/1.1\r\n\r\n").heads[0].keep_alive);
-  EXPECT_FALSE(parse_request("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").heads[0].keep_alive);
+  EXPECT_TRUE(parse_request("GET / HTTP/1.1\r\nHost: a\r\n\r\n").heads[0].keep_alive);
+  EXPECT_FALSE(parse_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").heads[0].keep_alive);
 }
 
 // ---- limits and malformed input ---------------------------------------------
@@ -142,8 +143,8 @@ TEST(Parser, RequestLineAtLimitAcceptedAboveRejected) {
   const std::string target = "/" + std::string(30 - 14, 'a');
   const std::string line = "GET " + target + " HTTP/1.1";
   ASSERT_EQ(line.size(), 30u);
-  EXPECT_FALSE(parse_request(line + "\r\n\r\n", limits).error);
-  EXPECT_EQ(error_of("GET " + target + "b HTTP/1.1\r\n\r\n", limits), Error::request_line_too_long);
+  EXPECT_FALSE(parse_request(line + "\r\nHost: a\r\n\r\n", limits).error);
+  EXPECT_EQ(error_of("GET " + target + "b HTTP/1.1\r\nHost: a\r\n\r\n", limits), Error::request_line_too_long);
 }
 
 TEST(Parser, EndlessRequestLineRejectedByHeadLimitAs414) {
@@ -156,12 +157,12 @@ TEST(Parser, EndlessRequestLineRejectedByHeadLimitAs414) {
 TEST(Parser, HeadAboveLimitRejected) {
   ParserLimits limits;
   limits.head = 200;
-  const std::string head = "GET / HTTP/1.1\r\nX: " + std::string(300, 'v') + "\r\n\r\n";
+  const std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(300, 'v') + "\r\n\r\n";
   EXPECT_EQ(error_of(head, limits), Error::head_too_large);
 }
 
 TEST(Parser, HeadExactlyAtLimitAccepted) {
-  const std::string head = "GET / HTTP/1.1\r\nX: abc\r\n\r\n";
+  const std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX: abc\r\n\r\n";
   ParserLimits limits;
   limits.head = head.size();
   EXPECT_FALSE(parse_request(head, limits).error);
@@ -172,25 +173,25 @@ TEST(Parser, HeadExactlyAtLimitAccepted) {
 TEST(Parser, TooManyHeadersRejected) {
   ParserLimits limits;
   limits.fields = 3;
-  EXPECT_FALSE(parse_request("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits).error);
-  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", limits),
+  EXPECT_FALSE(parse_request("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n", limits).error);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits),
             Error::too_many_headers);
 }
 
 TEST(Parser, BodyLimitByContentLengthAndByChunks) {
   ParserLimits limits;
   limits.body = 4;
-  EXPECT_FALSE(parse_request("POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd", limits).error);
-  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", limits), Error::body_too_large);
-  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n",
+  EXPECT_FALSE(parse_request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nabcd", limits).error);
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", limits), Error::body_too_large);
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n",
                      limits),
             Error::body_too_large);
 }
 
 TEST(Parser, UnsupportedTransferCodingRejected) {
-  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
             Error::unsupported_transfer_coding);
-  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"),
             Error::unsupported_transfer_coding);
 }
 
@@ -202,16 +203,16 @@ TEST(Parser, UnsupportedVersionRejected) {
 
 TEST(Parser, MalformedInputsRejected) {
   // Content-Length together with Transfer-Encoding (request smuggling).
-  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
             Error::malformed);
   // A bare CR.
-  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"), Error::malformed);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n"), Error::malformed);
   // obs-fold (a continuation line).
-  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n"), Error::malformed);
-  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nBad Name: a\r\n\r\n"), Error::malformed);
-  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n"), Error::malformed);
-  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), Error::malformed);
-  EXPECT_EQ(error_of("get / HTTP/1.1\r\n\r\n"), Error::malformed);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"), Error::malformed);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: a\r\nBad Name: a\r\n\r\n"), Error::malformed);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n"), Error::malformed);
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), Error::malformed);
+  EXPECT_EQ(error_of("get / HTTP/1.1\r\nHost: a\r\n\r\n"), Error::malformed);
   EXPECT_EQ(error_of("GET / HTTP/1.1\nHost: a\n\n"), Error::malformed);
 }
 
@@ -222,7 +223,7 @@ TEST(Parser, EofBetweenMessagesIsClean) {
 
 TEST(Parser, EofInsideMessageIsPartial) {
   Parser parser(ParserMode::request);
-  parser.feed("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nab");
+  parser.feed("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nab");
   parser.feed("ab");
   EXPECT_EQ(parser.finish(), ParseStatus::error);
   EXPECT_EQ(parser.error(), make_error_code(Error::partial_message));
@@ -310,7 +311,7 @@ namespace {
 TEST(Parser, ByteByByteFeedsGiveTheSameResult) {
   Parser parser(ParserMode::request);
   const auto out = parse_all(parser,
-                             "POST /x HTTP/1.1\r\nA-Long-Name: a long value\r\n"
+                             "POST /x HTTP/1.1\r\nA-Long-Name: a long value\r\nHost: a\r\n"
                              "Transfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n",
                              1);
   ASSERT_FALSE(out.error) << out.error.message();
@@ -319,10 +320,18 @@ TEST(Parser, ByteByByteFeedsGiveTheSameResult) {
   EXPECT_EQ(out.bodies[0], "body");
 }
 
+TEST(Parser, Http11RequestNeedsExactlyOneHost) {
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\n\r\n"), Error::bad_host);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"), Error::bad_host);
+  EXPECT_FALSE(parse_request("GET / HTTP/1.0\r\n\r\n").error) << "HTTP/1.0 may omit it";
+  Parser parser(ParserMode::response);
+  EXPECT_FALSE(parse_all(parser, "HTTP/1.1 204 No Content\r\n\r\n", 100).error) << "responses have none";
+}
+
 TEST(Parser, ObsFoldRejectedEvenByteByByte) {
   for (std::size_t step : {1u, 2u, 5u, 100u}) {
     Parser parser(ParserMode::request);
-    const auto out = parse_all(parser, "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", step);
+    const auto out = parse_all(parser, "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", step);
     EXPECT_EQ(out.error, make_error_code(Error::malformed)) << "step " << step;
   }
 }

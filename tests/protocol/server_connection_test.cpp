@@ -1,11 +1,11 @@
-// ServerConnection's request side and cycle: scope, body, limits, keep-alive,
+// ServerConnection's request side and cycle: head, body, limits, keep-alive,
 // pipelining, backpressure, 100-continue. Strings only, no sockets.
 #include "protocol/server_connection.hpp"
 
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
-#include "protocol/request_scope.hpp"
+#include "protocol/request_target.hpp"
 
 namespace csgi::protocol {
 namespace {
@@ -13,58 +13,16 @@ namespace {
 using testing::Harness;
 using testing::is;
 
-TEST(ServerConnection, GetGivesTheScope) {
+TEST(ServerConnection, GetGivesTheHead) {
   Harness h;
-  const auto scope = h.start("GET /caf%C3%A9/x%2Fy?q=a%20b&r HTTP/1.1\r\nHost: example\r\nX-Up: 1\r\n\r\n");
-  EXPECT_EQ(scope.type, asgi::ScopeType::http);
-  EXPECT_EQ(scope.method, "GET");
-  EXPECT_EQ(scope.http_version, "1.1");
-  EXPECT_EQ(scope.scheme, "http");
-  EXPECT_EQ(scope.path, "/caf\xC3\xA9/x/y");
-  EXPECT_EQ(scope.raw_path, "/caf%C3%A9/x%2Fy");
-  EXPECT_EQ(scope.query_string, "q=a%20b&r");
-  EXPECT_EQ(scope.headers, (Headers{{"host", "example"}, {"x-up", "1"}}));
-  EXPECT_EQ(scope.client, (Endpoint{"127.0.0.1", 54321}));
-  EXPECT_EQ(scope.server, (Endpoint{"127.0.0.1", 8000}));
+  const auto head = h.start("GET /caf%C3%A9/x%2Fy?q=a%20b&r HTTP/1.1\r\nHost: example\r\nX-Up: 1\r\n\r\n");
+  EXPECT_EQ(head.method, "GET");
+  EXPECT_EQ(head.version_minor, 1);
+  EXPECT_EQ(head.target, "/caf%C3%A9/x%2Fy?q=a%20b&r");
+  EXPECT_EQ(head.headers, (Headers{{"host", "example"}, {"x-up", "1"}}));
+  EXPECT_TRUE(head.keep_alive);
   EXPECT_EQ(h.conn.method(), "GET");
   EXPECT_EQ(h.conn.raw_target(), "/caf%C3%A9/x%2Fy?q=a%20b&r");
-}
-
-TEST(ServerConnection, RootPathAndSchemeComeFromTheConnection) {
-  auto info = testing::test_info();
-  info.root_path = "/mount";
-  info.scheme = "https";
-  Harness h({}, info);
-  const auto scope = h.start("GET /a HTTP/1.0\r\n\r\n");
-  EXPECT_EQ(scope.root_path, "/mount");
-  EXPECT_EQ(scope.path, "/a");
-  EXPECT_EQ(scope.scheme, "https");
-  EXPECT_EQ(scope.http_version, "1.0");
-}
-
-TEST(ServerConnection, RootPathIsRemovedFromThePathButKeptInRawPath) {
-  auto info = testing::test_info();
-  info.root_path = "/mount";
-  Harness h({}, info);
-  const auto scope = h.start("GET /mount/x%20y?q HTTP/1.1\r\nHost: a\r\n\r\n");
-  EXPECT_EQ(scope.path, "/x y");
-  EXPECT_EQ(scope.raw_path, "/mount/x%20y");
-  EXPECT_EQ(scope.root_path, "/mount");
-}
-
-TEST(StripRootPath, RemovesOnlyAWholeLeadingSegmentAndLeavesAtLeastSlash) {
-  auto stripped = [](std::string path) {
-    strip_root_path(path, "/mount");
-    return path;
-  };
-  EXPECT_EQ(stripped("/mount"), "/");
-  EXPECT_EQ(stripped("/mount/"), "/");
-  EXPECT_EQ(stripped("/mount/a/b"), "/a/b");
-  EXPECT_EQ(stripped("/mountain"), "/mountain");  // not the same segment
-  EXPECT_EQ(stripped("/a"), "/a");                // a proxy already removed it
-  std::string path = "/mount/a";
-  strip_root_path(path, "");
-  EXPECT_EQ(path, "/mount/a");
 }
 
 TEST(ServerConnection, PartialHeadAsksForMoreData) {
@@ -78,7 +36,7 @@ TEST(ServerConnection, HeadInProgressOnlyWhileAHeadIsArriving) {
   EXPECT_FALSE(h.conn.head_in_progress()) << "idle";
   EXPECT_TRUE(is<NeedData>(h.feed("GET / HT")));
   EXPECT_TRUE(h.conn.head_in_progress());
-  EXPECT_TRUE(is<RequestStarted>(h.feed("TP/1.1\r\n\r\n")));
+  EXPECT_TRUE(is<RequestStarted>(h.feed("TP/1.1\r\nHost: a\r\n\r\n")));
   EXPECT_FALSE(h.conn.head_in_progress()) << "a request is being served";
   h.respond(200, "ok");
   EXPECT_FALSE(h.conn.head_in_progress()) << "idle keep-alive";
@@ -86,7 +44,7 @@ TEST(ServerConnection, HeadInProgressOnlyWhileAHeadIsArriving) {
 
 TEST(ServerConnection, ContentLengthBodyReachesTheApp) {
   Harness h;
-  h.start("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello");
+  h.start("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello");
   bool complete = false;
   EXPECT_EQ(h.read_body(&complete), "hello");
   EXPECT_FALSE(complete);
@@ -97,7 +55,7 @@ TEST(ServerConnection, ContentLengthBodyReachesTheApp) {
 
 TEST(ServerConnection, ChunkedRequestBodyReachesTheApp) {
   Harness h;
-  h.start("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  h.start("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   bool complete = false;
   EXPECT_EQ(h.read_body(&complete), "hello world");
   EXPECT_TRUE(complete);
@@ -105,22 +63,22 @@ TEST(ServerConnection, ChunkedRequestBodyReachesTheApp) {
 
 TEST(ServerConnection, EmptyBodyIsOneFinalEvent) {
   Harness h;
-  h.start("GET / HTTP/1.1\r\n\r\n");
+  h.start("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   auto event = h.conn.receive_body();
-  ASSERT_TRUE(std::holds_alternative<asgi::HttpRequest>(event));
-  EXPECT_FALSE(std::get<asgi::HttpRequest>(event).more_body);
+  ASSERT_TRUE(std::holds_alternative<BodyChunk>(event));
+  EXPECT_FALSE(std::get<BodyChunk>(event).more_body);
   // Then receive waits until the response is complete, and reports disconnect.
   EXPECT_TRUE(std::holds_alternative<BodyPending>(h.conn.receive_body()));
   h.conn.send_response_start({204, {}, false});
   h.conn.send_response_body("", false);
-  EXPECT_TRUE(std::holds_alternative<asgi::HttpDisconnect>(h.conn.receive_body()));
+  EXPECT_TRUE(std::holds_alternative<BodyGone>(h.conn.receive_body()));
 }
 
 // ---- keep-alive -------------------------------------------------------------
 
 TEST(ServerConnection, Http11KeepsAliveByDefault) {
   Harness h;
-  h.start("GET / HTTP/1.1\r\n\r\n");
+  h.start("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   const auto out = h.respond(200, "ok");
   EXPECT_EQ(out.find("connection:"), std::string::npos);
   EXPECT_TRUE(is<NeedData>(h.conn.next_event()));
@@ -128,7 +86,7 @@ TEST(ServerConnection, Http11KeepsAliveByDefault) {
 
 TEST(ServerConnection, Http11ConnectionCloseClosesAfterTheResponse) {
   Harness h;
-  h.start("GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\n\r\n");
+  h.start("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_NE(h.respond(200, "ok").find("connection: close\r\n"), std::string::npos);
   EXPECT_TRUE(is<Closed>(h.conn.next_event()));
 }
@@ -147,7 +105,7 @@ TEST(ServerConnection, Http10ClosesUnlessKeepAliveAsked) {
 
 TEST(ServerConnection, AppConnectionCloseClosesAfterTheResponse) {
   Harness h;
-  h.start("GET / HTTP/1.1\r\n\r\n");
+  h.start("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   const auto out = h.respond(200, "ok", {{"Connection", "close"}});
   EXPECT_NE(out.find("connection: close\r\n"), std::string::npos);
   EXPECT_EQ(out.find("Connection: close"), std::string::npos) << "the app's header is replaced";
@@ -156,7 +114,7 @@ TEST(ServerConnection, AppConnectionCloseClosesAfterTheResponse) {
 
 TEST(ServerConnection, EofBetweenRequestsCloses) {
   Harness h;
-  h.start("GET / HTTP/1.1\r\n\r\n");
+  h.start("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   h.respond(200, "ok");
   h.conn.receive_eof();
   EXPECT_TRUE(is<Closed>(h.conn.next_event()));
@@ -164,11 +122,11 @@ TEST(ServerConnection, EofBetweenRequestsCloses) {
 
 TEST(ServerConnection, EofDuringTheBodyDisconnectsTheApp) {
   Harness h;
-  h.start("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nab");
+  h.start("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nab");
   h.conn.receive_eof();
   EXPECT_TRUE(is<Closed>(h.conn.next_event()));
-  EXPECT_TRUE(std::holds_alternative<asgi::HttpDisconnect>(h.conn.receive_body()));
-  EXPECT_THROW(h.conn.send_response_start({200, {}, false}), asgi::ClientDisconnected);
+  EXPECT_TRUE(std::holds_alternative<BodyGone>(h.conn.receive_body()));
+  EXPECT_THROW(h.conn.send_response_start({200, {}, false}), ClientDisconnected);
 }
 
 // ---- pipelining ---------------------------------------------------------------
@@ -176,21 +134,21 @@ TEST(ServerConnection, EofDuringTheBodyDisconnectsTheApp) {
 TEST(ServerConnection, PipelinedRequestsAnsweredInOrder) {
   Harness h;
   const auto first = h.start(
-      "GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\n\r\n");
-  EXPECT_EQ(first.path, "/1");
+      "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(first.target, "/1");
   // The next request is not handed out before this one is answered.
   EXPECT_TRUE(is<NeedData>(h.conn.next_event()));
   EXPECT_NE(h.respond(200, "one").find("\r\n\r\none"), std::string::npos);
 
   auto event = h.conn.next_event();
   ASSERT_TRUE(is<RequestStarted>(event));
-  EXPECT_EQ(std::get<RequestStarted>(event).scope.path, "/2");
+  EXPECT_EQ(std::get<RequestStarted>(event).head->target, "/2");
   EXPECT_EQ(h.read_body(), "abc");
   EXPECT_NE(h.respond(200, "two").find("\r\n\r\ntwo"), std::string::npos);
 
   event = h.conn.next_event();
   ASSERT_TRUE(is<RequestStarted>(event));
-  EXPECT_EQ(std::get<RequestStarted>(event).scope.path, "/3");
+  EXPECT_EQ(std::get<RequestStarted>(event).head->target, "/3");
   EXPECT_NE(h.respond(200, "three").find("\r\n\r\nthree"), std::string::npos);
   EXPECT_EQ(h.conn.requests_started(), 3u);
 }
@@ -201,7 +159,7 @@ TEST(ServerConnection, PipelinedInputAboveTheBoundPausesReading) {
   Harness h(limits);
   std::string pipelined;
   for (int i = 0; i < 5; ++i) pipelined += "GET /n HTTP/1.1\r\nHost: a\r\n\r\n";
-  h.start("GET /first HTTP/1.1\r\n\r\n" + pipelined);
+  h.start("GET /first HTTP/1.1\r\nHost: a\r\n\r\n" + pipelined);
   EXPECT_TRUE(h.conn.reading_paused());
   EXPECT_TRUE(is<Paused>(h.conn.next_event()));
   h.respond(200, "ok");
@@ -218,16 +176,16 @@ TEST(ServerConnection, PipelinedInputAboveTheBoundPausesReading) {
 
 TEST(ServerConnection, UnreadBufferedBodyIsSkipped) {
   Harness h;
-  h.start("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcdeGET /next HTTP/1.1\r\n\r\n");
+  h.start("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nabcdeGET /next HTTP/1.1\r\nHost: a\r\n\r\n");
   h.respond(200, "ignored the body");
   auto event = h.conn.next_event();
   ASSERT_TRUE(is<RequestStarted>(event));
-  EXPECT_EQ(std::get<RequestStarted>(event).scope.path, "/next");
+  EXPECT_EQ(std::get<RequestStarted>(event).head->target, "/next");
 }
 
 TEST(ServerConnection, UnreadBodyNotYetReceivedClosesTheConnection) {
   Harness h;
-  h.start("POST / HTTP/1.1\r\nContent-Length: 500\r\n\r\nabc");
+  h.start("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 500\r\n\r\nabc");
   h.respond(200, "ignored the body");
   EXPECT_TRUE(is<Closed>(h.conn.next_event()));
 }
@@ -239,15 +197,15 @@ TEST(ServerConnection, BodyAboveHighWaterPausesUntilTheAppTakesIt) {
   limits.body_high_water = 8;
   limits.input_high_water = 16;
   Harness h(limits);
-  h.start("POST / HTTP/1.1\r\nContent-Length: 40\r\n\r\n" + std::string(20, 'x'));
+  h.start("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 40\r\n\r\n" + std::string(20, 'x'));
   EXPECT_TRUE(is<Paused>(h.conn.next_event()));
   EXPECT_TRUE(h.conn.reading_paused());
   auto event = h.conn.receive_body();
-  ASSERT_TRUE(std::holds_alternative<asgi::HttpRequest>(event));
-  EXPECT_EQ(std::get<asgi::HttpRequest>(event).body.size(), 8u);
-  EXPECT_TRUE(std::get<asgi::HttpRequest>(event).more_body);
+  ASSERT_TRUE(std::holds_alternative<BodyChunk>(event));
+  EXPECT_EQ(std::get<BodyChunk>(event).body.size(), 8u);
+  EXPECT_TRUE(std::get<BodyChunk>(event).more_body);
   // Taking it makes room: the next 8 are parsed, 4 remain unparsed.
-  EXPECT_EQ(std::get<asgi::HttpRequest>(h.conn.receive_body()).body.size(), 8u);
+  EXPECT_EQ(std::get<BodyChunk>(h.conn.receive_body()).body.size(), 8u);
   EXPECT_FALSE(h.conn.reading_paused());
   EXPECT_TRUE(is<NeedData>(h.conn.next_event()));
   h.conn.receive_data(std::string(20, 'y'));
@@ -260,7 +218,7 @@ TEST(ServerConnection, BodyAboveHighWaterPausesUntilTheAppTakesIt) {
 
 TEST(ServerConnection, ContinueSentOnlyWhenTheAppFirstReceives) {
   Harness h;
-  h.start("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  h.start("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   EXPECT_EQ(h.output(), "") << "not before the app asks";
   EXPECT_TRUE(std::holds_alternative<BodyPending>(h.conn.receive_body()));
   EXPECT_EQ(h.output(), "HTTP/1.1 100 Continue\r\n\r\n");
@@ -274,7 +232,7 @@ TEST(ServerConnection, ContinueSentOnlyWhenTheAppFirstReceives) {
 
 TEST(ServerConnection, ResponseWithoutReadingAnExpectedBodyCloses) {
   Harness h;
-  h.start("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  h.start("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   const auto out = h.respond(413, "no");
   EXPECT_EQ(out.find("100 Continue"), std::string::npos);
   EXPECT_NE(out.find("connection: close\r\n"), std::string::npos);
@@ -300,49 +258,120 @@ void expect_rejected(std::string_view request, int status, Limits limits = {}) {
 TEST(ServerConnectionLimits, RequestLineTooLongIs414) {
   Limits limits;
   limits.request_line = 100;
-  expect_rejected("GET /" + std::string(200, 'a') + " HTTP/1.1\r\n\r\n", 414, limits);
+  expect_rejected("GET /" + std::string(200, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 414, limits);
 }
 
 TEST(ServerConnectionLimits, HeadTooLargeIs431) {
   Limits limits;
   limits.request_head = 1024;
-  expect_rejected("GET / HTTP/1.1\r\nX: " + std::string(2000, 'v') + "\r\n\r\n", 431, limits);
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(2000, 'v') + "\r\n\r\n", 431, limits);
 }
 
 TEST(ServerConnectionLimits, TooManyHeadersIs431) {
   Limits limits;
   limits.request_fields = 2;
-  expect_rejected("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431, limits);
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431, limits);
 }
 
 TEST(ServerConnectionLimits, AnnouncedBodyTooLargeIs413) {
   Limits limits;
   limits.request_body = 10;
-  expect_rejected("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 413, limits);
+  expect_rejected("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", 413, limits);
 }
 
 TEST(ServerConnectionLimits, ChunkedBodyGrowingTooLargeIs413) {
   Limits limits;
   limits.request_body = 10;
   Harness h(limits);
-  h.start("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n");
+  h.start("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n");
   EXPECT_EQ(h.read_body(), "12345678");
   auto event = h.feed("8\r\n12345678\r\n");
   ASSERT_TRUE(is<RequestError>(event));
   EXPECT_EQ(std::get<RequestError>(event).status, 413);
   EXPECT_EQ(h.output().substr(0, 12), "HTTP/1.1 413");
-  EXPECT_TRUE(std::holds_alternative<asgi::HttpDisconnect>(h.conn.receive_body()));
+  EXPECT_TRUE(std::holds_alternative<BodyGone>(h.conn.receive_body()));
 }
 
 TEST(ServerConnectionLimits, MalformedRequestsAre400) {
-  expect_rejected("GET / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
-  expect_rejected("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400);
-  expect_rejected("GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n", 400);
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400);
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n", 400);
   expect_rejected("NOT A REQUEST\r\n\r\n", 400);
 }
 
+TEST(ServerConnection, CloseAfterResponseClosesTheResponseNotYetStarted) {
+  Harness h;
+  h.start("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+  h.conn.send_response_start({200, {}, false});
+  h.conn.close_after_response();
+  h.conn.send_response_body("one", false);
+  EXPECT_NE(h.output().find("connection: close\r\n"), std::string::npos);
+  EXPECT_FALSE(h.conn.keep_alive());
+  h.conn.start_next_request();
+  EXPECT_TRUE(is<Closed>(h.conn.next_event())) << "the pipelined request is not served";
+}
+
+TEST(ServerConnection, CloseAfterResponseLeavesAWrittenHeadAlone) {
+  Harness h;
+  h.start("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  h.conn.send_response_start({200, {}, false});
+  h.conn.send_response_body("part", true);
+  h.conn.close_after_response();
+  h.conn.send_response_body("", false);
+  EXPECT_EQ(h.output().find("connection: close"), std::string::npos);
+  EXPECT_FALSE(h.conn.keep_alive());
+  h.conn.start_next_request();
+  EXPECT_TRUE(is<Closed>(h.conn.next_event()));
+}
+
+TEST(ServerConnection, CloseAfterResponseBetweenRequestsClosesTheNextResponse) {
+  Harness h;
+  h.start("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  h.respond(200, "one");
+  h.conn.close_after_response();
+  ASSERT_TRUE(is<NeedData>(h.conn.next_event()));
+  h.start("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_NE(h.respond(200, "two").find("connection: close\r\n"), std::string::npos);
+  EXPECT_TRUE(is<Closed>(h.conn.next_event()));
+}
+
+TEST(ServerConnection, HeadTimeoutAnswers408WhenAHeadHadStarted) {
+  Harness h;
+  ASSERT_TRUE(is<NeedData>(h.feed("GET / HTTP/1.1\r\nHo")));
+  EXPECT_TRUE(h.conn.head_timed_out());
+  const auto out = h.output();
+  EXPECT_EQ(out.substr(0, 30), "HTTP/1.1 408 Request Timeout\r\n");
+  EXPECT_NE(out.find("connection: close\r\n"), std::string::npos);
+  EXPECT_TRUE(is<Closed>(h.conn.next_event()));
+}
+
+TEST(ServerConnection, HeadTimeoutOfASilentConnectionJustCloses) {
+  Harness h;
+  EXPECT_FALSE(h.conn.head_timed_out());
+  EXPECT_EQ(h.output(), "");
+  EXPECT_TRUE(is<Closed>(h.conn.next_event()));
+}
+
+TEST(ServerConnection, HeadTimeoutBetweenRequestsJustCloses) {
+  Harness h;
+  h.start("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  h.respond(200, "ok");
+  EXPECT_FALSE(h.conn.head_timed_out());
+  EXPECT_EQ(h.output(), "");
+}
+
+TEST(ServerConnectionLimits, Http11WithoutExactlyOneHostIs400) {
+  expect_rejected("GET / HTTP/1.1\r\n\r\n", 400);
+  expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
+}
+
+TEST(ServerConnectionLimits, Http10WithoutHostIsServed) {
+  Harness h;
+  h.start("GET / HTTP/1.0\r\n\r\n");
+}
+
 TEST(ServerConnectionLimits, UnsupportedTransferCodingIs501) {
-  expect_rejected("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501);
+  expect_rejected("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501);
 }
 
 TEST(ServerConnectionLimits, UnsupportedVersionIs505) {

@@ -11,15 +11,15 @@ namespace {
 // A connection with one GET request started, as a driver would hold it.
 class CycleTest : public ::testing::Test {
  protected:
-  CycleTest() : conn_(protocol_limits(config_), connection_info(config_, {}, {}, nullptr)) {
+  CycleTest() : conn_(protocol_limits(config_), connection_info(config_)) {
     conn_.receive_data("GET /x HTTP/1.1\r\nHost: t\r\n\r\n");
     auto event = conn_.next_event();
     EXPECT_TRUE(std::holds_alternative<protocol::RequestStarted>(event));
   }
 
   void start_response() {
-    conn_.send(asgi::HttpResponseStart{200, {{"content-type", "text/plain"}}});
-    conn_.send(asgi::HttpResponseBody{"partial", true});
+    send_event(conn_, asgi::HttpResponseStart{200, {{"content-type", "text/plain"}}});
+    send_event(conn_, asgi::HttpResponseBody{"partial", true});
     conn_.consume_output(conn_.pending_output().size());
   }
 
@@ -32,8 +32,8 @@ class CycleTest : public ::testing::Test {
 };
 
 TEST_F(CycleTest, CompleteResponseKeepsConnectionAlive) {
-  conn_.send(asgi::HttpResponseStart{204, {}});
-  conn_.send(asgi::HttpResponseBody{"", false});
+  send_event(conn_, asgi::HttpResponseStart{204, {}});
+  send_event(conn_, asgi::HttpResponseBody{"", false});
   EXPECT_EQ(end_cycle(conn_, nullptr, false), CycleEnd::keep_alive);
 }
 
@@ -68,6 +68,16 @@ TEST_F(CycleTest, ClientDisconnectedIsNotAnAppError) {
 TEST_F(CycleTest, ClientGoneAbortsWhateverTheAppDid) {
   EXPECT_EQ(end_cycle(conn_, failure(), true), CycleEnd::abort);
   EXPECT_TRUE(conn_.pending_output().empty());
+}
+
+TEST_F(CycleTest, SendEventDispatchesToTheResponse) {
+  send_event(conn_, asgi::HttpResponseStart{201, {}, false});
+  send_event(conn_, asgi::HttpResponseBody{"made", false});
+  EXPECT_EQ(conn_.pending_output().substr(0, 21), "HTTP/1.1 201 Created\r");
+}
+
+TEST_F(CycleTest, LifespanEventSentInAnHttpScopeIsAViolation) {
+  EXPECT_THROW(send_event(conn_, asgi::LifespanStartupComplete{}), asgi::ProtocolViolation);
 }
 
 TEST(CycleSettings, LimitsComeFromConfig) {

@@ -65,13 +65,11 @@ bool readable(int fd) {
 }
 
 PoolOptions options(std::size_t threads, std::size_t queue_capacity,
-                    std::chrono::milliseconds queue_timeout,
-                    std::optional<std::size_t> limit_concurrency = std::nullopt) {
+                    std::chrono::milliseconds queue_timeout) {
   PoolOptions options;
   options.threads = threads;
   options.queue_capacity = queue_capacity;
   options.queue_timeout = queue_timeout;
-  options.limit_concurrency = limit_concurrency;
   return options;
 }
 
@@ -147,12 +145,6 @@ TEST_F(ConnectionPoolTest, WaitingConnectionGets503AfterTheQueueTimeout) {
   EXPECT_FALSE(pool->expire_waiting().has_value());
   EXPECT_EQ(rejected, 1);
   EXPECT_EQ(pool->connections_waiting(), 0u);
-}
-
-TEST_F(ConnectionPoolTest, ConcurrencyLimitCountsServedAndWaiting) {
-  pool = make(options(2, 8, 5s, 3));
-  for (int i = 0; i < 4; ++i) pool->submit(accepted_socket());
-  EXPECT_EQ(rejected, 1);
 }
 
 TEST_F(ConnectionPoolTest, IdleConnectionYieldsOncePerWaitingConnection) {

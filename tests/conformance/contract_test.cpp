@@ -1,0 +1,103 @@
+// Server obligations that every server kind meets alike (spec/servers.md),
+// each as a scenario over a real socket, on every server with both app kinds.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/conformance/fixture.hpp"
+
+namespace csgi::conformance {
+namespace {
+
+using Contract = Conformance;
+
+// For the obligations the loop server meets only after its connection's
+// rewrite as a state machine: the scenario is skipped on it until then.
+bool loop_server(const Param& param) { return std::get<0>(param).name == "loop"; }
+
+TEST_P(Contract, Http11RequestWithoutHostAnswered400) {
+  start();
+  RawClient client = connect();
+  client.send("GET /hello HTTP/1.1\r\n\r\n");
+  RawResponse response = client.read_response();
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(response.header("connection"), "close");
+  EXPECT_TRUE(client.wait_closed(1000ms));
+}
+
+TEST_P(Contract, Http10RequestWithoutHostAnswered) {
+  start();
+  RawClient client = connect();
+  client.send("GET /hello HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(client.read_response().status, 200);
+}
+
+TEST_P(Contract, ResponseStartedDuringGracefulShutdownCarriesConnectionClose) {
+  // The loop server is to call ServerConnection::close_after_response() too.
+  if (loop_server(GetParam())) GTEST_SKIP() << "loop server: pending its connection rewrite";
+  start();
+  RawClient busy = connect();
+  busy.send_request("GET", "/slow?ms=300");
+  ASSERT_TRUE(busy.stays_silent(50ms));  // the request is in flight
+  server_->stop();
+  RawResponse response = busy.read_response();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.header("connection"), "close");
+  EXPECT_TRUE(busy.wait_closed(1000ms));
+  EXPECT_EQ(server_->wait(), 0);
+}
+
+TEST_P(Contract, SlowRequestBodyIsNotCutOffByTheHeadTimeout) {
+  Config config = base_config();
+  config.timeout_request_head = 100ms;
+  start(config);
+  RawClient client = connect();
+  client.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 4\r\n\r\nab");
+  ASSERT_TRUE(client.stays_silent(300ms)) << "the body waits for its end, for longer than a head may";
+  client.send("cd");
+  RawResponse response = client.read_response();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "abcd");
+}
+
+TEST_P(Contract, HeadTimeoutAnswers408) {
+  // The loop server is to call ServerConnection::head_timed_out() too.
+  if (loop_server(GetParam())) GTEST_SKIP() << "loop server: pending its connection rewrite";
+  Config config = base_config();
+  config.timeout_request_head = 100ms;
+  start(config);
+  RawClient client = connect();
+  client.send("GET /hello HTTP/1.1\r\nHost: test\r\n");
+  RawResponse response = client.read_response();
+  EXPECT_EQ(response.status, 408);
+  EXPECT_EQ(response.header("connection"), "close");
+  EXPECT_TRUE(client.wait_closed(1000ms));
+}
+
+TEST_P(Contract, HeadTimeoutClosesASilentConnectionWithoutAnswer) {
+  Config config = base_config();
+  config.timeout_request_head = 100ms;
+  start(config);
+  RawClient client = connect();
+  EXPECT_TRUE(client.wait_closed(2000ms));
+}
+
+TEST_P(Contract, LimitConcurrencyCountsRequestsNotConnections) {
+  // The loop server still counts its open connections against the limit too.
+  if (loop_server(GetParam())) GTEST_SKIP() << "loop server: pending its connection rewrite";
+  Config config = base_config();
+  config.limit_concurrency = 1;
+  start(config);
+  RawClient first = connect();
+  first.send_request("GET", "/hello");
+  EXPECT_EQ(first.read_response().status, 200);
+  // `first` stays open and idle: no request of it is in flight.
+  RawClient second = connect();
+  second.send_request("GET", "/hello");
+  EXPECT_EQ(second.read_response().status, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, Contract, server_params(), param_name);
+
+}  // namespace
+}  // namespace csgi::conformance

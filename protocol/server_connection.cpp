@@ -99,6 +99,7 @@ struct ServerConnection::Impl {
   // The connection.
   bool eof = false;
   bool closed = false;
+  bool close_requested = false;  // close_after_response(): no keep-alive from now on
   std::error_code error;
   bool error_reported = false;
 
@@ -150,7 +151,7 @@ void ServerConnection::Impl::start_request(asgi::Scope& scope) {
   expect_continue = head.expect_continue;
   continue_sent = false;
   body_delivered = false;
-  writer.reset({std::string_view(head.method) == "HEAD", head.version_minor, head.keep_alive,
+  writer.reset({std::string_view(head.method) == "HEAD", head.version_minor, head.keep_alive && !close_requested,
                 accepts_trailers(head.headers)});
   fill_scope(scope, head, info);
   head_ready = false;
@@ -268,8 +269,17 @@ void ServerConnection::send(asgi::SendEvent&& event) {
   throw asgi::ProtocolViolation(std::string(asgi::event_name(event)) + " sent in an http scope");
 }
 
+void ServerConnection::close_after_response() {
+  Impl& c = *impl_;
+  c.close_requested = true;
+  if (!c.writer.head_written()) c.writer.close_connection();
+}
+
 void ServerConnection::send_error_response(int status) {
   Impl& c = *impl_;
+  // Between requests (a 408 for a head that timed out): the last response is
+  // done with, and this one answers no request of the app.
+  if (!c.active && c.writer.complete()) c.writer.reset({});
   if (c.writer.head_written()) throw asgi::ProtocolViolation("error response after the response started");
   c.writer.error(status, c.output);
 }
@@ -307,7 +317,7 @@ bool ServerConnection::head_in_progress() const {
 
 bool ServerConnection::keep_alive() const {
   const Impl& c = *impl_;
-  return c.writer.keep_alive() && !c.error && !c.eof && !c.closed;
+  return c.writer.keep_alive() && !c.error && !c.eof && !c.closed && !c.close_requested;
 }
 
 void ServerConnection::start_next_request() {

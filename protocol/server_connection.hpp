@@ -157,10 +157,16 @@ class ServerConnection {
   void send(asgi::SendEvent&& event);
 
   // A complete response with a short text body and Connection: close, for app
-  // failures (500) and overload (503). Precondition: !response_head_sent() (a
-  // start the app sent but no body yet is discarded); throws ProtocolViolation
-  // otherwise. The response is then complete.
+  // failures (500), overload (503) and a request head that timed out (408,
+  // also between requests). Precondition: !response_head_sent() (a start the
+  // app sent but no body yet is discarded) or no request active; throws
+  // ProtocolViolation otherwise. The response is then complete.
   void send_error_response(int status);
+
+  // Graceful shutdown: the current response, if its head is not written yet,
+  // and every later one carry Connection: close, and the connection ends after
+  // the current response (keep_alive() turns false).
+  void close_after_response();
 
   // Bytes to write, head and body together. Valid until the next call that
   // produces output (receive_body, send_*, send_error_response, next_event) or

@@ -10,39 +10,29 @@ namespace csgi {
 namespace asio = boost::asio;
 
 Deadline::Deadline(DeadlineTimer& timer, std::function<void()> on_expired)
-    : timer_(timer), on_expired_(std::move(on_expired)) {}
-
-Deadline::~Deadline() { stop(); }
-
-void Deadline::start(Clock::time_point at) {
-  at_ = at;
-  expired_ = false;
-  if (!running()) timer_.add(*this);
-  timer_.arm_by(at);
+    : timer_(timer), on_expired_(std::move(on_expired)) {
+  timer_.deadlines_.insert(*this);
 }
 
-void Deadline::stop() {
-  if (running()) timer_.remove(*this);
+Deadline::~Deadline() {
+  stop();
+  timer_.deadlines_.erase(*this);
 }
 
 DeadlineTimer::DeadlineTimer(const asio::any_io_executor& executor, AtRest at_rest)
     : timer_(executor), at_rest_(at_rest) {}
 
-DeadlineTimer::~DeadlineTimer() { assert(running_.empty()); }
+DeadlineTimer::~DeadlineTimer() { assert(deadlines_.empty()); }
 
-void DeadlineTimer::add(Deadline& deadline) { running_.insert(deadline); }
-
-void DeadlineTimer::remove(Deadline& deadline) {
-  running_.erase(deadline);
-  if (at_rest_ == AtRest::stay_armed || !running_.empty() || !armed_ || rest_check_pending_) return;
+void DeadlineTimer::post_rest_check() {
+  if (!armed_ || rest_check_pending_) return;
   // Often another wait begins before the loop turns (the next request on a
   // kept-alive connection): look then, rather than disarm now and re-arm.
   rest_check_pending_ = true;
   asio::post(timer_.get_executor(), [this, owner = owner_.lock()] { disarm_at_rest(); });
 }
 
-void DeadlineTimer::arm_by(Clock::time_point at) {
-  if (armed_ && armed_at_ <= at) return;
+void DeadlineTimer::arm(Clock::time_point at) {
   armed_ = true;
   armed_at_ = at;
   unsigned generation = ++generation_;
@@ -58,14 +48,14 @@ void DeadlineTimer::arm_by(Clock::time_point at) {
 void DeadlineTimer::on_fire() {
   auto now = Clock::now();  // exact: deadlines may come from the coarse clock
   auto next = Clock::time_point::max();
-  for (Deadline* deadline : running_) {
-    if (deadline->expired_) continue;
+  for (Deadline* deadline : deadlines_) {
+    if (!deadline->running_ || deadline->expired_) continue;
     if (deadline->at_ > now) {
       next = std::min(next, deadline->at_);  // moved on since the timer was armed
       continue;
     }
     // The cancelled operations complete later, through the executor: the set
-    // of running deadlines does not change under this loop.
+    // of deadlines does not change under this loop.
     deadline->expired_ = true;
     deadline->on_expired_();
   }
@@ -80,7 +70,7 @@ void DeadlineTimer::disarm() {
 
 void DeadlineTimer::disarm_at_rest() {
   rest_check_pending_ = false;
-  if (running_.empty() && armed_) disarm();
+  if (running_ == 0 && armed_) disarm();
 }
 
 }  // namespace csgi

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 
@@ -34,7 +35,7 @@ namespace csgi {
 
 class DeadlineTimer;
 
-class Deadline : public IndexedSetMember {  // in its timer's set while running
+class Deadline : public IndexedSetMember {  // in its timer's set while it lives
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -48,11 +49,12 @@ class Deadline : public IndexedSetMember {  // in its timer's set while running
   Deadline& operator=(const Deadline&) = delete;
 
   // Bounds the wait that follows by `at` (again: moves the deadline of the
-  // running wait, clearing expired()).
-  void start(Clock::time_point at);
+  // running wait, clearing expired()). Inline, as stop() is: both run on
+  // every request of a kept-alive connection.
+  inline void start(Clock::time_point at);
   // The wait is over: nothing is called for it any more.
-  void stop();
-  bool running() const { return in_indexed_set(); }
+  inline void stop();
+  bool running() const { return running_; }
   // Whether the deadline of the last wait passed before stop().
   bool expired() const { return expired_; }
   Clock::time_point at() const { return at_; }
@@ -63,6 +65,7 @@ class Deadline : public IndexedSetMember {  // in its timer's set while running
   DeadlineTimer& timer_;
   std::function<void()> on_expired_;
   Clock::time_point at_{};
+  bool running_ = false;
   bool expired_ = false;
 };
 
@@ -93,15 +96,22 @@ class DeadlineTimer {
  private:
   friend class Deadline;
 
-  void add(Deadline& deadline);
-  void remove(Deadline& deadline);
   // Arms for `at` unless already armed for `at` or earlier.
-  void arm_by(Clock::time_point at);
+  void arm_by(Clock::time_point at) {
+    if (!armed_ || at < armed_at_) arm(at);
+  }
+  void arm(Clock::time_point at);
+  // A wait ended, and none runs now.
+  void came_to_rest() {
+    if (at_rest_ == AtRest::disarm) post_rest_check();
+  }
+  void post_rest_check();
   void on_fire();
   void disarm_at_rest();
 
   boost::asio::steady_timer timer_;
-  IndexedSet<Deadline> running_;
+  IndexedSet<Deadline> deadlines_;  // all of them, running or not
+  std::size_t running_ = 0;
   std::weak_ptr<const void> owner_;
   Clock::time_point armed_at_{};
   unsigned generation_ = 0;
@@ -109,6 +119,22 @@ class DeadlineTimer {
   bool armed_ = false;
   bool rest_check_pending_ = false;
 };
+
+void Deadline::start(Clock::time_point at) {
+  at_ = at;
+  expired_ = false;
+  if (!running_) {
+    running_ = true;
+    ++timer_.running_;
+  }
+  timer_.arm_by(at);
+}
+
+void Deadline::stop() {
+  if (!running_) return;
+  running_ = false;
+  if (--timer_.running_ == 0) timer_.came_to_rest();
+}
 
 // One bounded wait, ended however the coroutine leaves its scope.
 class BoundedWait {

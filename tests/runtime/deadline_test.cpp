@@ -20,6 +20,8 @@ using Clock = Deadline::Clock;
 class DeadlineTest : public ::testing::Test {
  protected:
   void make_timer(DeadlineTimer::AtRest at_rest) {
+    first_.reset();  // deadlines go before their timer
+    second_.reset();
     timer_ = std::make_shared<DeadlineTimer>(io_.get_executor(), at_rest);
     timer_->keep_alive_by(timer_);
     first_ = std::make_unique<Deadline>(*timer_, [this] { ++first_calls_; });

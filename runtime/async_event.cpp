@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/query.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "runtime/indexed_set.hpp"
@@ -98,25 +99,34 @@ void AsyncEvent::Waiters::unlist() {
   if (in_indexed_set()) service.parked.erase(*this);
 }
 
-AsyncEvent::AsyncEvent(const asio::any_io_executor& executor)
-    : waiters_(std::make_unique<Waiters>(
-          executor, asio::use_service<Service>(asio::query(executor, asio::execution::context)))) {}
+// The waiters' list is made at the first wait, on the waiting coroutine's
+// executor (the loop's, as the constructor's contract says).
+AsyncEvent::AsyncEvent(const asio::any_io_executor&) {}
 
-AsyncEvent::~AsyncEvent() { waiters_->abandon(); }
+AsyncEvent::~AsyncEvent() {
+  if (waiters_) waiters_->abandon();
+}
 
 void AsyncEvent::set() {
   set_ = true;
-  waiters_->resume_all();
+  notify();
 }
 
 void AsyncEvent::reset() { set_ = false; }
 
-void AsyncEvent::notify() { waiters_->resume_all(); }
+void AsyncEvent::notify() {
+  if (waiters_) waiters_->resume_all();
+}
 
-std::size_t AsyncEvent::waiting() const { return waiters_->list.size(); }
+std::size_t AsyncEvent::waiting() const { return waiters_ ? waiters_->list.size() : 0; }
 
 asio::awaitable<void> AsyncEvent::wait() {
   if (set_) co_return;
+  if (!waiters_) {
+    asio::any_io_executor executor = co_await asio::this_coro::executor;
+    waiters_ = std::make_unique<Waiters>(
+        executor, asio::use_service<Service>(asio::query(executor, asio::execution::context)));
+  }
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(error_code)>(
       [this](Handler handler) { waiters_->park(std::move(handler)); }, asio::use_awaitable);
 }

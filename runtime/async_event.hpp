@@ -12,7 +12,9 @@
 //             re-check their condition in a loop.
 //
 // A waiter is parked in the event, not in a timer: an event costs the loop no
-// reactor (no descriptors, no epoll or timerfd calls). A parked waiter counts
+// reactor (no descriptors, no epoll or timerfd calls), and one that was never
+// waited on holds nothing but a null pointer and a flag (a loop connection
+// keeps one, and most connections never wait on it). A parked waiter counts
 // as work on its loop, as a timer wait does. When the loop's execution context
 // shuts down (the io_context is destroyed), waiters still parked are destroyed
 // unresumed, as the loop's own pending handlers are: an event may live in the
@@ -32,6 +34,7 @@ namespace csgi {
 
 class AsyncEvent {
  public:
+  // Waits must come from coroutines running on `executor`'s loop.
   explicit AsyncEvent(const boost::asio::any_io_executor& executor);
   ~AsyncEvent();
   AsyncEvent(const AsyncEvent&) = delete;

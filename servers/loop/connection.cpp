@@ -69,13 +69,7 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
                                               context_->state)),
       timer_(socket_.get_executor(), DeadlineTimer::AtRest::stay_armed),
       deadline_(timer_, [this] { on_deadline(); }),
-      input_arrived_(socket_.get_executor()),
-      // They capture the bare pointer, which std::function stores without an
-      // allocation, so each request's copies cost nothing. The spec lets an
-      // app call them only while its coroutine runs (spec/async.md), and the
-      // connection outlives every request it serves.
-      receive_([this] { return receive(); }),
-      send_([this](asgi::SendEvent&& event) { return send(std::move(event)); }) {
+      input_arrived_(socket_.get_executor()) {
   // Reads and writes are attempted at once and only wait for readiness when
   // the socket has nothing: no buffer is held by a pending read.
   socket_.non_blocking(true);
@@ -265,7 +259,13 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
     begin_app();
     std::exception_ptr error;
     try {
-      co_await context_->app(std::move(scope), receive_, send_);
+      // receive and send capture the bare pointer, which std::function
+      // stores without an allocation, and are made in the app's parameters
+      // (no copy, and nothing kept by an idle connection). The spec lets an
+      // app call them only while its coroutine runs (spec/async.md), and the
+      // connection outlives every request it serves.
+      co_await context_->app(std::move(scope), asgi::Receive([this] { return receive(); }),
+                             asgi::Send([this](asgi::SendEvent&& event) { return send(std::move(event)); }));
     } catch (...) {
       error = std::current_exception();
     }

@@ -178,8 +178,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   Deadline deadline_;
   boost::asio::cancellation_signal cancel_;
   AsyncEvent input_arrived_;    // the reader fed bytes or EOF (wakes receive())
-  asgi::Receive receive_;       // what each request's app is given
-  asgi::Send send_;
   Clock::time_point wait_deadline_{};  // the timeout of the current wait
   Phase phase_ = Phase::fresh;
   Buffers buffers_ = Buffers::held;

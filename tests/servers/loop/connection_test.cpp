@@ -1,6 +1,7 @@
 // The loop connection driven through a socket pair on a loop the test turns:
-// its phases, and the two performance tricks that would otherwise fail
-// silently (one recv per kept-alive request; buffers given back while idle).
+// its phases, and the performance tricks that would otherwise fail silently
+// (one recv per kept-alive request; buffers given back while idle; the watch
+// beside a running app, a callback rather than a coroutine).
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
@@ -14,7 +15,9 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
 
+#include "runtime/async_event.hpp"
 #include "servers/cycle.hpp"
 #include "servers/loop/connection.hpp"
 #include "tests/servers/loop/recv_counter.hpp"
@@ -126,6 +129,29 @@ TEST_F(ConnectionTest, IdleConnectionGivesItsBuffersBackAndServesAfterwards) {
   send_request();
   EXPECT_TRUE(answered());
   EXPECT_EQ(connection_->buffers(), Buffers::held);
+}
+
+TEST_F(ConnectionTest, ClientLeavingWhileTheAppWaitsCancelsTheApp) {
+  // The app yields to the loop and waits for something that never comes: the
+  // watch beside it (a readiness wait, no coroutine) must see the client go.
+  bool app_cancelled = false;
+  context_->app = [&](asgi::Scope, asgi::Receive, asgi::Send) -> asgi::awaitable<void> {
+    AsyncEvent never(co_await asio::this_coro::executor);
+    try {
+      co_await never.wait();
+    } catch (const boost::system::system_error&) {
+      app_cancelled = true;
+      throw;
+    }
+  };
+  start();
+  send_request();
+  ASSERT_TRUE(run_until([&] { return connection_->phase() == Phase::serving; }));
+  io_.restart();
+  io_.poll();  // the app parks; the watch starts on the next turn of the loop
+  ::shutdown(client_fd_, SHUT_WR);
+  EXPECT_TRUE(run_until([&] { return app_cancelled; }));
+  EXPECT_TRUE(run_until([&] { return connection_->phase() == Phase::closed; }));
 }
 
 TEST_F(ConnectionTest, GracefulShutdownClosesAnIdleConnectionAtOnce) {

@@ -140,15 +140,20 @@ asio::awaitable<void> Connection::serve() {
         if (read_error != asio::error::operation_aborted) read_returned(read_error, n, space.size());
         error = read_error;
       }
-      switch (end_wait()) {
-        case Interrupt::deadline:
-          co_return co_await time_out();
-        case Interrupt::give_back_buffers:
-          conn_.shrink_buffers();
-          buffers_ = Buffers::given_back;
-          continue;
-        case Interrupt::none:
-          if (error == asio::error::operation_aborted) throw boost::system::system_error(error);  // shutdown
+      // A wait that completed before its cancel took effect is not cut
+      // short: the cause recorded then does not apply.
+      Interrupt interrupt = end_wait();
+      if (error == asio::error::operation_aborted) {
+        switch (interrupt) {
+          case Interrupt::deadline:
+            co_return co_await time_out();
+          case Interrupt::give_back_buffers:
+            conn_.shrink_buffers();
+            buffers_ = Buffers::given_back;
+            continue;
+          case Interrupt::none:
+            throw boost::system::system_error(error);  // the connection's cancellation: shutdown
+        }
       }
       if (buffers_ == Buffers::given_back) {
         // Readable: take the buffers again and read what came.

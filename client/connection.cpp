@@ -21,9 +21,15 @@ protocol::ParserLimits response_limits() {
 }  // namespace
 
 Connection::Connection(const boost::asio::any_io_executor& executor,
-                       std::shared_ptr<Deadlines> deadlines)
-    : socket(executor),
-      watchdog(std::move(deadlines), socket),
+                       std::shared_ptr<DeadlineTimer> timer_)
+    : timer(std::move(timer_)),
+      socket(executor),
+      deadline(*timer,
+               [this] {
+                 boost::system::error_code ignored;
+                 socket.cancel(ignored);
+                 if (resolving) resolving->cancel();
+               }),
       parser(protocol::ParserMode::response, response_limits()) {}
 
 bool Connection::is_stale() const {
@@ -85,7 +91,8 @@ void Lease::release(bool keep_alive) {
 Pool::Pool(boost::asio::any_io_executor executor, PoolLimits limits)
     : executor_(std::move(executor)),
       limits_(limits),
-      deadlines_(std::make_shared<Deadlines>(executor_)) {
+      deadlines_(std::make_shared<DeadlineTimer>(executor_, DeadlineTimer::AtRest::disarm)) {
+  deadlines_->keep_alive_by(deadlines_);
   if (limits_.max_connections == 0) limits_.max_connections = 1;
 }
 

@@ -22,14 +22,14 @@
 
 #include "client/options.hpp"
 #include "client/url.hpp"
-#include "client/watchdog.hpp"
 #include "protocol/parser.hpp"
+#include "runtime/deadline.hpp"
 
 namespace csgi::client::detail {
 
 struct Connection {
-  // `deadlines` is the pool's, shared by its connections' watchdogs.
-  Connection(const boost::asio::any_io_executor& executor, std::shared_ptr<Deadlines> deadlines);
+  // `timer` is the pool's, shared by its connections' deadlines.
+  Connection(const boost::asio::any_io_executor& executor, std::shared_ptr<DeadlineTimer> timer);
 
   // True when the socket cannot carry another request: the peer closed it
   // (EOF or reset pending) or sent bytes nobody asked for. Never blocks.
@@ -38,8 +38,10 @@ struct Connection {
   // Bytes read and not yet taken by the parser.
   std::string_view unparsed() const { return {buffer.data() + begin, end - begin}; }
 
+  std::shared_ptr<DeadlineTimer> timer;
   boost::asio::ip::tcp::socket socket;
-  Watchdog watchdog;               // bounds every wait on the socket
+  boost::asio::ip::tcp::resolver* resolving = nullptr;  // cancelled with the socket
+  Deadline deadline;               // bounds every wait on the socket (and resolver)
   protocol::Parser parser;
   std::array<char, 16384> buffer;  // reused for every read of this connection
   std::string head;                // the request head being sent, its capacity reused
@@ -123,7 +125,7 @@ class Pool {
 
   boost::asio::any_io_executor executor_;
   PoolLimits limits_;
-  std::shared_ptr<Deadlines> deadlines_;
+  std::shared_ptr<DeadlineTimer> deadlines_;  // one timer for the waits of all connections
   std::map<std::string, std::shared_ptr<Origin>, std::less<>> origins_;
   std::string key_;  // origin_for's scratch: a lookup allocates nothing
   // The origin of the last request: most go where the previous one went.

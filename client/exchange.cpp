@@ -53,13 +53,28 @@ void take_body(std::string& from, std::string& out) {
 }
 
 // Whether `ec` is the end of a wait that its deadline cut short. An abort
-// that the watchdog did not cause is the awaiting coroutine's cancellation,
+// that the deadline did not cause is the awaiting coroutine's cancellation,
 // rethrown as such.
 bool timed_out(const BoundedWait& wait, const error_code& ec) {
   if (ec != asio::error::operation_aborted) return false;
   if (wait.expired()) return true;
   throw boost::system::system_error(ec);
 }
+
+// The resolver a connection's deadline cancels along with its socket, while
+// it resolves.
+class Resolving {
+ public:
+  Resolving(Connection& connection, asio::ip::tcp::resolver& resolver) : connection_(connection) {
+    connection_.resolving = &resolver;
+  }
+  ~Resolving() { connection_.resolving = nullptr; }
+  Resolving(const Resolving&) = delete;
+  Resolving& operator=(const Resolving&) = delete;
+
+ private:
+  Connection& connection_;
+};
 
 }  // namespace
 
@@ -76,13 +91,14 @@ asio::awaitable<void> Exchange::connect() {
   auto& connection = lease_.connection();
   auto limit = request_.timeouts.connect;
   // Resolving and connecting share the one deadline.
-  auto deadline = Watchdog::Clock::now() + limit;
+  auto deadline = Deadline::Clock::now() + limit;
   error_code ec;
   auto address = asio::ip::make_address(request_.url.host, ec);
   asio::ip::tcp::resolver::results_type endpoints;
   if (ec) {
     asio::ip::tcp::resolver resolver(connection.socket.get_executor());
-    BoundedWait wait(connection.watchdog, deadline, &resolver);
+    Resolving resolving(connection, resolver);
+    BoundedWait wait(connection.deadline, deadline);
     auto [resolve_error, results] = co_await resolver.async_resolve(
         request_.url.host, std::to_string(request_.url.port), use_tuple);
     // A lookup in progress is not interrupted by the cancel: once past the
@@ -100,7 +116,7 @@ asio::awaitable<void> Exchange::connect() {
   error_code last_error = asio::error::not_found;
   for (const auto& entry : endpoints) {
     connection.socket.close(ec);
-    BoundedWait wait(connection.watchdog, deadline);
+    BoundedWait wait(connection.deadline, deadline);
     auto [connect_error] = co_await connection.socket.async_connect(entry.endpoint(), use_tuple);
     if (!connect_error) {
       connection.socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -118,7 +134,7 @@ asio::awaitable<void> Exchange::send() {
   encode_head(request_, connection.head);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(connection.head),
                                             asio::buffer(request_.body)};
-  BoundedWait wait(connection.watchdog, Watchdog::Clock::now() + request_.timeouts.write);
+  BoundedWait wait(connection.deadline, Deadline::Clock::now() + request_.timeouts.write);
   auto [ec, n] = co_await asio::async_write(connection.socket, buffers, use_tuple);
   if (timed_out(wait, ec)) throw WriteTimeout(url(), request_.timeouts.write);
   if (ec && lease_.reused()) throw StaleConnection{};
@@ -136,7 +152,7 @@ asio::awaitable<std::size_t> Exchange::read_more(bool mid_body) {
   }
   auto space = asio::buffer(connection.buffer.data() + connection.end,
                             connection.buffer.size() - connection.end);
-  BoundedWait wait(connection.watchdog, Watchdog::Clock::now() + request_.timeouts.read);
+  BoundedWait wait(connection.deadline, Deadline::Clock::now() + request_.timeouts.read);
   auto [ec, n] = co_await connection.socket.async_read_some(space, use_tuple);
   if (timed_out(wait, ec)) throw ReadTimeout(url(), request_.timeouts.read, mid_body);
   if (ec == asio::error::eof) co_return 0;

@@ -3,7 +3,7 @@
 // piece. Internal to client/ (pulls in Asio through connection.hpp).
 //
 // Every wait is bounded by its limit in Timeouts through the connection's
-// Watchdog; each failure is thrown as the matching HttpError. When the body is
+// Deadline (runtime/deadline.hpp); each failure is thrown as the matching HttpError. When the body is
 // complete the connection goes back to the pool (kept alive if the response
 // allows it); destroying an exchange earlier closes it.
 #pragma once

@@ -15,7 +15,6 @@
 // call starts on a loop holding nothing of an earlier call, without paying for
 // a new loop (and its descriptors, once it has a reactor) per request.
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,19 +22,18 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <list>
 #include <memory>
 #include <mutex>
 
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
+#include "runtime/async_event.hpp"
 
 namespace csgi {
 
@@ -94,67 +92,6 @@ class CallLoop {
 
  private:
   std::unique_ptr<asio::io_context> context_;
-};
-
-// The contract of Wakeup (gateway/wakeup.hpp): wait() suspends until the next
-// notify(), which resumes every coroutine waiting then, and a cancelled wait
-// simply returns. Waiters are kept here rather than as timer waits, so that a
-// call whose app awaits nothing but the server never gives its loop a reactor:
-// no descriptors to make, and no epoll or timerfd calls while the loop runs.
-// A waiter counts as work on the loop, as a timer wait does.
-//
-// Why not Wakeup itself: a parked waiter belongs to this object, not to the
-// loop, so it is freed only when this object is. That suits AsyncCall, which
-// outlives its loop's coroutines; a Wakeup may live in the frame of the very
-// coroutine that waits on it, which only a loop-owned timer wait can free.
-class Signal {
- public:
-  explicit Signal(asio::io_context& context) : context_(context) {}
-  // Waiters still parked are destroyed unresumed, as a destroyed loop's
-  // pending handlers are; their slots first, which point back here.
-  ~Signal() {
-    for (Waiter& waiter : waiters_)
-      if (waiter.slot.is_connected()) waiter.slot.clear();
-  }
-  Signal(const Signal&) = delete;
-  Signal& operator=(const Signal&) = delete;
-
-  asgi::awaitable<void> wait() {
-    return asio::async_initiate<decltype(asio::use_awaitable), void()>(
-        [this](Handler handler) { park(std::move(handler)); }, asio::use_awaitable);
-  }
-
-  void notify() {
-    while (!waiters_.empty()) resume(waiters_.begin());
-  }
-
- private:
-  // The handler of a wait: this adapter only waits with use_awaitable.
-  using Handler = asio::async_result<asio::use_awaitable_t<>, void()>::handler_type;
-  struct Waiter {
-    Handler handler;
-    asio::executor_work_guard<asio::io_context::executor_type> work;
-    asio::cancellation_slot slot;
-  };
-  using Waiters = std::list<Waiter>;
-
-  void park(Handler handler) {
-    asio::cancellation_slot slot = asio::get_associated_cancellation_slot(handler);
-    auto waiter = waiters_.insert(
-        waiters_.end(), Waiter{std::move(handler), asio::make_work_guard(context_), slot});
-    if (slot.is_connected()) slot.assign([this, waiter](asio::cancellation_type) { resume(waiter); });
-  }
-
-  // Posted to the waiter's executor, as a timer's cancelled wait would be; the
-  // waiter's work is released only after the posted handler counts as work.
-  void resume(Waiters::iterator waiter) {
-    if (waiter->slot.is_connected()) waiter->slot.clear();
-    asio::post(std::move(waiter->handler));
-    waiters_.erase(waiter);
-  }
-
-  asio::io_context& context_;
-  Waiters waiters_;
 };
 
 class AsyncCall : public wsgi::Body::Source {
@@ -316,8 +253,8 @@ class AsyncCall : public wsgi::Body::Source {
   // Declared first: destroyed last, after the waiters and the watch that use it.
   CallLoop loop_;
   asio::io_context& context_ = loop_.get();
-  Signal pulled_{context_};    // the server took the pending chunk, or closed
-  Signal progress_{context_};  // the response completed, or the body closed
+  AsyncEvent pulled_{context_.get_executor()};    // notified: the server took the pending chunk, or closed
+  AsyncEvent progress_{context_.get_executor()};  // notified: the response completed, or the body closed
   asio::cancellation_signal cancel_;
 
   wsgi::StartResponse start_response_;

@@ -7,7 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "gateway/adapters.hpp"
-#include "runtime/wakeup.hpp"
+#include "runtime/async_event.hpp"
 
 namespace csgi::testing {
 
@@ -24,7 +24,7 @@ struct Exchange::State {
   State(const asio::any_io_executor& executor, asgi::Scope scope_)
       : changed(executor), scope(std::move(scope_)) {}
 
-  Wakeup changed;  // any field below changed
+  AsyncEvent changed;  // any field below changed (notified)
   asgi::Scope scope;
   std::deque<asgi::ReceiveEvent> incoming;
   bool request_complete = false;

@@ -1,14 +1,14 @@
 #include "servers/loop/connection.hpp"
 
 #include <array>
+#include <tuple>
 #include <utility>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include "runtime/use_tuple.hpp"
 #include "runtime/coarse_clock.hpp"
+#include "runtime/use_tuple.hpp"
 #include "servers/listener.hpp"
 #include "servers/logging.hpp"
 #include "servers/loop/speculative_read.hpp"
@@ -16,7 +16,6 @@
 namespace csgi::servers::loop {
 
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -69,14 +68,9 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
       origin_(connection_scope(context_->config, client_, server_of(socket_, *context_),
                                context_->state)),
       conn_(context_->limits, connection_info(context_->config)),
-      timer_(socket_.get_executor()),
-      input_arrived_(socket_.get_executor()),
-      // They capture the bare pointer, which std::function stores without an
-      // allocation, so each request's copies cost nothing. The spec lets an
-      // app call them only while its coroutine runs (spec/async.md), and the
-      // connection outlives every request it serves.
-      receive_([this] { return receive(); }),
-      send_([this](asgi::SendEvent&& event) { return send(std::move(event)); }) {
+      timer_(socket_.get_executor(), DeadlineTimer::AtRest::stay_armed),
+      deadline_(timer_, [this] { on_deadline(); }),
+      input_arrived_(socket_.get_executor()) {
   // Reads and writes are attempted at once and only wait for readiness when
   // the socket has nothing: no buffer is held by a pending read.
   socket_.non_blocking(true);
@@ -91,6 +85,8 @@ Connection::~Connection() {
 
 asio::awaitable<void> Connection::run() {
   auto self = shared_from_this();
+  // The timer's handlers keep the connection (the timer's owner) alive.
+  timer_.keep_alive_by(std::weak_ptr<const void>(self));
   try {
     co_await serve();
   } catch (const std::exception& e) {
@@ -101,14 +97,19 @@ asio::awaitable<void> Connection::run() {
 }
 
 void Connection::close_if_idle() {
-  if (idle_ && !fresh_) cancel_.emit(asio::cancellation_type::terminal);
+  if (phase_ == Phase::idle) {
+    cancel_.emit(asio::cancellation_type::terminal);
+    return;
+  }
+  // The response not yet started says that the connection closes after it.
+  conn_.close_after_response();
 }
 
 void Connection::cancel() {
   cancel_.emit(asio::cancellation_type::terminal);
   // Work that cancellation cannot reach (a sync app on its thread) learns it
   // at its next send or receive: the client is gone as far as it is concerned.
-  gone_ = true;
+  peer_gone_ = true;
   input_arrived_.set();
   close_socket();
 }
@@ -119,48 +120,53 @@ asio::awaitable<void> Connection::serve() {
   // between requests the keep-alive timeout applies until a byte arrives,
   // then the head timeout again (a client that trickles its head is cut off).
   auto deadline = coarse_steady_now() + config.timeout_request_head;
-  bool between_requests = false;
   for (;;) {
     auto event = conn_.next_event();
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
-      fresh_ = false;
+      phase_ = Phase::serving;
       asgi::Scope scope;
       fill_scope(scope, *started->head, origin_);
       if (!co_await serve_request(scope)) co_return;
-      between_requests = true;
+      phase_ = Phase::idle;
       deadline = coarse_steady_now() + config.timeout_keep_alive;
     } else if (std::holds_alternative<protocol::NeedData>(event)) {
-      bool head_started = conn_.head_in_progress();
-      if (between_requests && head_started) {
-        between_requests = false;
-        deadline = coarse_steady_now() + config.timeout_request_head;
-      }
-      idle_ = !head_started;
-      if (idle_ && !fresh_ && context_->stopping) co_return;
-      // Awaited here, not in a coroutine of its own: one frame less per
-      // request (see read_returned() for what a read's end means).
-      bool in_time = arm_read(deadline);
-      if (in_time && !shrunk_) {
+      enter_read_phase(deadline);
+      if (phase_ == Phase::idle && context_->stopping) co_return;
+      if (!start_wait(deadline)) co_return co_await time_out();
+      boost::system::error_code error;
+      if (buffers_ == Buffers::given_back) {
+        std::tie(error) = co_await socket_.async_wait(Socket::wait_read, use_tuple);
+      } else {
         auto space = conn_.input_space(head_read_chunk);
-        auto [error, n] = co_await socket_.async_read_some(
-            asio::buffer(space.data(), space.size()), use_tuple);
-        in_time = read_returned(error, n, space.size());
+        auto [read_error, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
+        conn_.commit_input(n);
+        if (read_error != asio::error::operation_aborted) read_returned(read_error, n, space.size());
+        error = read_error;
       }
-      if (in_time && shrunk_) {
-        // Idle with no buffers: wait for readability, then read.
-        in_time = co_await wait_readable(deadline);
-        if (in_time) {
-          shrunk_ = false;
-          read_available(head_read_chunk);
+      // A wait that completed before its cancel took effect is not cut
+      // short: the cause recorded then does not apply.
+      Interrupt interrupt = end_wait();
+      if (error == asio::error::operation_aborted) {
+        switch (interrupt) {
+          case Interrupt::deadline:
+            co_return co_await time_out();
+          case Interrupt::give_back_buffers:
+            conn_.shrink_buffers();
+            buffers_ = Buffers::given_back;
+            continue;
+          case Interrupt::none:
+            throw boost::system::system_error(error);  // the connection's cancellation: shutdown
         }
       }
-      idle_ = false;
-      if (!in_time) co_return;  // keep-alive expired, or the head was too slow
+      if (buffers_ == Buffers::given_back) {
+        // Readable: take the buffers again and read what came.
+        buffers_ = Buffers::held;
+        read_available(head_read_chunk);
+      }
     } else if (auto* refused = std::get_if<protocol::RequestError>(&event)) {
       log_request_error(conn_, *refused, client_);
       co_await flush();
-      co_await linger_close();
-      co_return;
+      co_return co_await linger_close();
     } else {
       // Closed; or Paused, which cannot happen with no request running.
       co_await flush();
@@ -169,82 +175,62 @@ asio::awaitable<void> Connection::serve() {
   }
 }
 
-bool Connection::arm_read(Clock::time_point deadline) {
+void Connection::enter_read_phase(Clock::time_point& deadline) {
+  if (!conn_.head_in_progress()) return;  // fresh or idle stays
+  if (phase_ == Phase::idle)
+    deadline = coarse_steady_now() + context_->config.timeout_request_head;
+  phase_ = Phase::reading_head;  // from fresh: the deadline still runs from the open
+}
+
+bool Connection::start_wait(Clock::time_point deadline) {
   auto now = coarse_steady_now();
   if (now >= deadline) return false;
-  if (idle_) idle_since_ = now;
-  timed_out_ = false;
-  set_deadline(deadline);
+  wait_deadline_ = deadline;
+  interrupt_ = Interrupt::none;
+  // A connection holding buffers with no byte of a request gives them back
+  // after shrink_after.
+  bool holds_idle_buffers = (phase_ == Phase::fresh || phase_ == Phase::idle) && buffers_ == Buffers::held;
+  deadline_.start(holds_idle_buffers ? std::min(deadline, now + shrink_after) : deadline);
   return true;
 }
 
-bool Connection::read_returned(const boost::system::error_code& error, std::size_t n, std::size_t asked) {
-  conn_.commit_input(n);
-  deadline_ = Clock::time_point::max();
-  if (error == asio::error::operation_aborted) {
-    if (timed_out_) return false;
-    if (!shrink_due_) throw boost::system::system_error(error);  // shutdown
-    shrink_due_ = false;
-    conn_.shrink_buffers();
-    shrunk_ = true;
-    return true;
-  }
+Interrupt Connection::end_wait() {
+  deadline_.stop();
+  return std::exchange(interrupt_, Interrupt::none);
+}
+
+void Connection::on_deadline() {
+  // Exact: the timer fired at a time of the coarse clock.
+  interrupt_ = Clock::now() >= wait_deadline_ ? Interrupt::deadline : Interrupt::give_back_buffers;
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+void Connection::read_returned(const boost::system::error_code& error, std::size_t n, std::size_t asked) {
   if (!error && n < asked) skip_speculative_read(socket_);
   if (error) {
     // EOF or a reset: the protocol says what that means for a request.
-    gone_ = true;
+    peer_gone_ = true;
     conn_.receive_eof();
   }
-  return true;
+}
+
+asio::awaitable<void> Connection::time_out() {
+  // Keep-alive expired, or the head was too slow. Only a head in progress has
+  // a client waiting for an answer.
+  if (!conn_.head_timed_out()) co_return;
+  co_await flush();
+  co_await linger_close();
 }
 
 asio::awaitable<bool> Connection::wait_readable(Clock::time_point deadline) {
-  if (coarse_steady_now() >= deadline) co_return false;
-  timed_out_ = false;
-  set_deadline(deadline);
+  if (!start_wait(deadline)) co_return false;
   auto [error] = co_await socket_.async_wait(Socket::wait_read, use_tuple);
-  deadline_ = Clock::time_point::max();
+  Interrupt interrupt = end_wait();
   if (!error) co_return true;
-  if (error == asio::error::operation_aborted && !timed_out_) {
-    // Not ours: the connection's own cancellation (shutdown).
-    throw boost::system::system_error(error);
-  }
+  // Not ours: the connection's own cancellation (shutdown).
+  if (interrupt == Interrupt::none) throw boost::system::system_error(error);
   co_return false;
-}
-
-void Connection::set_deadline(Clock::time_point deadline) {
-  deadline_ = deadline;
-  Clock::time_point at = deadline;
-  if (idle_ && !shrunk_) at = std::min(at, idle_since_ + shrink_after);
-  arm_timer(at);
-}
-
-void Connection::arm_timer(Clock::time_point at) {
-  timer_.arm_by(at, [self = shared_from_this()] { self->on_timer(); });
-}
-
-void Connection::on_timer() {
-  if (deadline_ == Clock::time_point::max()) return;  // serving: no deadline now
-  auto now = Clock::now();  // exact: the timer fired at a deadline of the coarse clock
-  if (now >= deadline_) {
-    timed_out_ = true;
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);
-    return;
-  }
-  Clock::time_point next = deadline_;
-  if (idle_ && !shrunk_) {
-    auto shrink_at = idle_since_ + shrink_after;
-    if (now >= shrink_at) {
-      // The pending read holds the buffer: serve() shrinks once it is cancelled.
-      shrink_due_ = true;
-      boost::system::error_code ignored;
-      socket_.cancel(ignored);
-    } else {
-      next = std::min(next, shrink_at);
-    }
-  }
-  arm_timer(next);
 }
 
 bool Connection::read_available(std::size_t size) {
@@ -257,7 +243,7 @@ bool Connection::read_available(std::size_t size) {
   }
   if (error || n == 0) {
     conn_.commit_input(0);
-    gone_ = true;
+    peer_gone_ = true;
     conn_.receive_eof();
     return false;
   }
@@ -271,6 +257,8 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
     co_await answer_and_close(503);
     co_return false;
   }
+  // Graceful shutdown began: this response says that the connection closes.
+  if (context_->stopping) conn_.close_after_response();
   context_->request_budget.count();
   CycleEnd end;
   {
@@ -278,7 +266,13 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
     begin_app();
     std::exception_ptr error;
     try {
-      co_await context_->app(std::move(scope), receive_, send_);
+      // receive and send capture the bare pointer, which std::function
+      // stores without an allocation, and are made in the app's parameters
+      // (no copy, and nothing kept by an idle connection). The spec lets an
+      // app call them only while its coroutine runs (spec/async.md), and the
+      // connection outlives every request it serves.
+      co_await context_->app(std::move(scope), asgi::Receive([this] { return receive(); }),
+                             asgi::Send([this](asgi::SendEvent&& event) { return send(std::move(event)); }));
     } catch (...) {
       error = std::current_exception();
     }
@@ -287,7 +281,7 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
     // client went away.
     auto state = co_await asio::this_coro::cancellation_state;
     bool cancelled = state.cancelled() != asio::cancellation_type::none;
-    end = end_cycle(conn_, error, gone_ || cancelled);
+    end = end_cycle(conn_, error, peer_gone_ || cancelled);
   }
   log_cycle(conn_, client_);
   if (end == CycleEnd::abort) co_return false;
@@ -303,7 +297,6 @@ void Connection::begin_app() {
   // It starts once the app first yields to the loop, so an app that answers
   // without waiting costs nothing for it: the connection is listed, and one
   // task per turn of the loop starts the watch of every app still running.
-  app_running_ = true;
   context_->apps_to_watch.insert(*this);
   if (!std::exchange(context_->watch_sweep_posted, true)) {
     asio::post(socket_.get_executor(), [context = context_] { watch_yielded_apps(*context); });
@@ -311,7 +304,6 @@ void Connection::begin_app() {
 }
 
 void Connection::end_app() {
-  app_running_ = false;
   unlist_from_watch();
   stop_watch();
 }
@@ -332,9 +324,9 @@ void Connection::watch_yielded_apps(LoopContext& context) {
 void Connection::start_watch() {
   // Backpressure: while the app has not taken the body, read nothing more;
   // receive() starts the watch again when it takes some.
-  if (watch_pending_ || gone_ || conn_.reading_paused()) return;
-  watch_pending_ = true;
-  unsigned generation = ++watch_generation_;
+  if (watch_.pending || peer_gone_ || conn_.reading_paused()) return;
+  watch_.pending = true;
+  unsigned generation = ++watch_.generation;
   socket_.async_wait(Socket::wait_read,
                      [self = shared_from_this(), generation](const boost::system::error_code& error) {
                        self->on_watch(error, generation);
@@ -342,30 +334,30 @@ void Connection::start_watch() {
 }
 
 void Connection::stop_watch() {
-  if (!watch_pending_) return;
-  watch_pending_ = false;
-  ++watch_generation_;
+  if (!watch_.pending) return;
+  watch_.pending = false;
+  ++watch_.generation;
   boost::system::error_code ignored;
   socket_.cancel(ignored);
 }
 
 void Connection::on_watch(const boost::system::error_code& error, unsigned generation) {
-  if (generation != watch_generation_) return;  // stopped: the app finished first
-  watch_pending_ = false;
+  if (generation != watch_.generation) return;  // stopped: the app finished first
+  watch_.pending = false;
   if (error == asio::error::operation_aborted) return;
   bool open = !error && read_available(read_chunk);
-  if (error && !gone_) {
-    gone_ = true;
+  if (error && !peer_gone_) {
+    peer_gone_ = true;
     conn_.receive_eof();
   }
   input_arrived_.set();
   if (!open) {
     // The client went away: cancel the app (receive() and send() already
     // answer as after a disconnect).
-    if (app_running_) cancel_.emit(asio::cancellation_type::terminal);
+    if (phase_ == Phase::serving) cancel_.emit(asio::cancellation_type::terminal);
     return;
   }
-  if (app_running_) start_watch();
+  if (phase_ == Phase::serving) start_watch();
 }
 
 asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
@@ -375,7 +367,7 @@ asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
     input_arrived_.reset();
     bool was_paused = conn_.reading_paused();
     protocol::BodyEvent event = conn_.receive_body();
-    if (was_paused && app_running_) start_watch();  // taking body resumed reading
+    if (was_paused && phase_ == Phase::serving) start_watch();  // taking body resumed reading
     if (!conn_.pending_output().empty()) {
       // "100 Continue", asked for by this first receive.
       try {
@@ -386,34 +378,34 @@ asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
     }
     if (auto* chunk = std::get_if<protocol::BodyChunk>(&event))
       co_return asgi::HttpRequest{std::move(chunk->body), chunk->more_body};
-    if (std::holds_alternative<protocol::BodyGone>(event) || gone_) co_return asgi::HttpDisconnect{};
-    if (app_running_) start_watch();
+    if (std::holds_alternative<protocol::BodyGone>(event) || peer_gone_) co_return asgi::HttpDisconnect{};
+    if (phase_ == Phase::serving) start_watch();
     try {
       co_await input_arrived_.wait();
     } catch (const boost::system::system_error&) {
       // Cancelled because the client went away: a pending receive() answers
       // http.disconnect (spec/async.md, "Cancellation").
-      if (gone_) co_return asgi::HttpDisconnect{};
+      if (peer_gone_) co_return asgi::HttpDisconnect{};
       throw;
     }
   }
 }
 
 asio::awaitable<void> Connection::send(asgi::SendEvent event) {
-  if (gone_) throw asgi::ClientDisconnected();
+  if (peer_gone_) throw asgi::ClientDisconnected();
   send_event(conn_, std::move(event));
   if (!write_available()) co_await flush();
 }
 
 bool Connection::write_available() {
   while (!conn_.pending_output().empty()) {
-    if (gone_) throw asgi::ClientDisconnected();
+    if (peer_gone_) throw asgi::ClientDisconnected();
     auto output = conn_.pending_output();
     boost::system::error_code error;
     std::size_t n = socket_.write_some(asio::buffer(output.data(), output.size()), error);
     if (would_block(error)) return false;
     if (error) {
-      gone_ = true;
+      peer_gone_ = true;
       conn_.receive_eof();
       input_arrived_.set();
       throw asgi::ClientDisconnected();
@@ -440,9 +432,10 @@ asio::awaitable<void> Connection::answer_and_close(int status) {
 }
 
 asio::awaitable<void> Connection::linger_close() {
+  phase_ = Phase::lingering;
   boost::system::error_code error;
   socket_.shutdown(Socket::shutdown_send, error);
-  if (error || gone_) co_return;
+  if (error || peer_gone_) co_return;
   auto deadline = coarse_steady_now() + linger_time;
   std::array<char, 4096> sink;
   while (co_await wait_readable(deadline)) {
@@ -453,6 +446,8 @@ asio::awaitable<void> Connection::linger_close() {
 
 void Connection::close_socket() {
   boost::system::error_code ignored;
+  phase_ = Phase::closed;
+  deadline_.stop();
   timer_.disarm();
   socket_.shutdown(Socket::shutdown_both, ignored);
   socket_.close(ignored);

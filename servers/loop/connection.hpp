@@ -13,11 +13,16 @@
 // readiness wait where a pending read does (a wait re-registers the socket
 // with epoll every time).
 //
+// The phase of a connection is one value (Phase), and so is the reason a wait
+// on its socket was cut short (Interrupt): serve() reads as a loop of "next
+// event, then read or serve", like Beast's awaitable session.
+//
 // Everything runs on the loop's thread. Owned by shared_ptr: the coroutine
 // holds one while it runs, and so do the timer's and the watch's handlers.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -26,10 +31,10 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 
 #include "gateway/asgi.hpp"
-#include "runtime/indexed_set.hpp"
-#include "runtime/lazy_timer.hpp"
 #include "protocol/server_connection.hpp"
 #include "runtime/async_event.hpp"
+#include "runtime/deadline.hpp"
+#include "runtime/indexed_set.hpp"
 #include "servers/cycle.hpp"
 #include "servers/loop/loop_context.hpp"
 #include "servers/request_head.hpp"
@@ -38,10 +43,49 @@ namespace csgi::servers::loop {
 
 using Socket = boost::asio::generic::stream_protocol::socket;
 
+// Where a connection stands.
+enum class Phase : std::uint8_t {
+  // Open, no byte of a first request yet; the request-head timeout runs from
+  // the open. Shutdown serves such a connection instead of closing it: the
+  // client connected to send a request, and may already have (a worker
+  // stopping under HUP must not drop what it just accepted).
+  fresh,
+  // Between requests, no byte of the next one yet: the keep-alive timeout.
+  idle,
+  // Bytes of a request head arrived, not all of it: the request-head timeout.
+  reading_head,
+  // The app runs; the disconnect watch (Watch) may run beside it.
+  serving,
+  // An error answer is written: draining what the client still sends before
+  // the close, so that it reads the answer rather than a reset.
+  lingering,
+  closed,
+};
+
+// The buffers of a connection with no byte of a request (fresh or idle): held
+// while it is busy, given back after shrink_after, so that thousands of
+// connections at rest cost little memory. Given back, the connection waits
+// for readability, then takes them again and reads.
+enum class Buffers : std::uint8_t { held, given_back };
+
+// Why a wait on the socket ended with operation_aborted. Recorded by whoever
+// cancelled it, read once by the waiter; none is the connection's own
+// cancellation (shutdown, a forced stop).
+enum class Interrupt : std::uint8_t { none, deadline, give_back_buffers };
+
+// The reader beside a running app: one queued readiness wait at a time, whose
+// completion is ignored once stopped (a newer generation started or none runs).
+struct Watch {
+  bool pending = false;
+  unsigned generation = 0;
+};
+
 // An IndexedSetMember: listed in the context's apps_to_watch while its app
 // has started and not yet been watched (begin_app).
 class Connection : public std::enable_shared_from_this<Connection>, public IndexedSetMember {
  public:
+  using Clock = std::chrono::steady_clock;
+
   // Registers with `context` (unregisters when destroyed). `socket` is open.
   Connection(Socket socket, std::shared_ptr<LoopContext> context);
   ~Connection();
@@ -53,28 +97,42 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   boost::asio::cancellation_slot cancellation_slot() { return cancel_.slot(); }
 
   // Graceful shutdown: a connection waiting for its next request closes now;
-  // one serving a request closes after the response.
+  // one serving a request or reading its head answers it with Connection:
+  // close, then closes.
   void close_if_idle();
   // Shutdown timeout or a forced stop: cancel whatever the connection awaits,
   // the app included.
   void cancel();
 
- private:
-  using Clock = std::chrono::steady_clock;
+  Phase phase() const { return phase_; }
+  Buffers buffers() const { return buffers_; }
 
+ private:
   boost::asio::awaitable<void> serve();
-  // Request bytes are read by serve(), waiting until a deadline. A busy
-  // connection keeps a read pending (a bare wait would re-register the socket
-  // with epoll each time), and after a read that drained the socket the next
-  // one waits for epoll without trying first (speculative_read.hpp): one recv
-  // per request. A connection idle past `shrink_after` gives its buffers back
-  // and waits for readability.
-  // Before a read: false when `deadline` has passed, else the timer is set.
-  bool arm_read(Clock::time_point deadline);
-  // After a read of `asked` bytes returned: the bytes or the end of input go
-  // to the protocol. False when the deadline cancelled it; a cancel to give
-  // the buffers back sets `shrunk_`; shutdown throws.
-  bool read_returned(const boost::system::error_code& error, std::size_t n, std::size_t asked);
+  // Request bytes are read by serve() itself (one frame less per request). A
+  // busy connection keeps a read pending (a bare wait would re-register the
+  // socket with epoll each time), and after a read that drained the socket the
+  // next one waits for epoll without trying first (speculative_read.hpp): one
+  // recv per request. A connection with no byte of a request that waits past
+  // shrink_after gives its buffers back (Buffers) and waits for readability.
+  //
+  // The phase for a NeedData event: a head that began moves a fresh or idle
+  // connection to reading_head, an idle one with the request-head deadline
+  // from now.
+  void enter_read_phase(Clock::time_point& deadline);
+  // Bounds the wait that follows by `deadline` (and, while idle with buffers,
+  // by the time to give them back); false when `deadline` has passed.
+  bool start_wait(Clock::time_point deadline);
+  // The wait ended: the cause of an operation_aborted, taken once.
+  Interrupt end_wait();
+  // A read of `asked` bytes returned `n` bytes or an error other than abort.
+  void read_returned(const boost::system::error_code& error, std::size_t n, std::size_t asked);
+  // The deadline of the current wait passed: a head in progress is answered
+  // 408 (spec/servers.md, "Timeouts"); a connection with no byte of a request
+  // is just closed.
+  boost::asio::awaitable<void> time_out();
+  // The Deadline's action: records why the wait is cut short, cancels it.
+  void on_deadline();
   // Waits until the socket is readable or `deadline` passes (false).
   boost::asio::awaitable<bool> wait_readable(Clock::time_point deadline);
   // One request: the app on `scope` (moved from), its end, the access line;
@@ -96,13 +154,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   void start_watch();
   void stop_watch();
   void on_watch(const boost::system::error_code& error, unsigned generation);
-  // The one deadline of the connection (keep-alive, request head, linger),
-  // kept by one timer that is re-armed lazily: moving the deadline later does
-  // not touch the timer; it re-checks when it fires. Reaching the deadline
-  // cancels the socket's pending wait (timed_out_).
-  void set_deadline(Clock::time_point deadline);
-  void arm_timer(Clock::time_point at);
-  void on_timer();
   boost::asio::awaitable<asgi::ReceiveEvent> receive();
   boost::asio::awaitable<void> send(asgi::SendEvent event);
   // Writes pending output while the socket takes it: true when all of it is
@@ -123,25 +174,18 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   std::optional<Endpoint> client_;
   ConnectionScope origin_;      // what every request's scope carries besides its head
   protocol::ServerConnection conn_;
-  LazyTimer timer_;
+  // The one timer of the connection, for the deadline of its waits
+  // (keep-alive, request head, linger) and the time to give buffers back.
+  DeadlineTimer timer_;
+  Deadline deadline_;
   boost::asio::cancellation_signal cancel_;
   AsyncEvent input_arrived_;    // the reader fed bytes or EOF (wakes receive())
-  asgi::Receive receive_;       // what each request's app is given
-  asgi::Send send_;
-  Clock::time_point deadline_ = Clock::time_point::max();
-  Clock::time_point idle_since_{};
-  unsigned watch_generation_ = 0;
-  bool timed_out_ = false;         // the deadline cancelled the pending wait
-  bool shrink_due_ = false;        // the timer cancelled the pending read to shrink
-  bool shrunk_ = false;            // idle with no buffers: wait, then read
-  bool watch_pending_ = false;
-  bool app_running_ = false;
-  bool idle_ = false;              // waiting for the first byte of a request
-  // No request started yet. Shutdown serves such a connection instead of
-  // closing it: the client connected to send one, and may already have (a
-  // worker stopping under HUP must not drop what it just accepted).
-  bool fresh_ = true;
-  bool gone_ = false;              // the peer closed, or a read/write failed
+  Clock::time_point wait_deadline_{};  // the timeout of the current wait
+  Phase phase_ = Phase::fresh;
+  Buffers buffers_ = Buffers::held;
+  Interrupt interrupt_ = Interrupt::none;
+  Watch watch_;
+  bool peer_gone_ = false;  // the peer closed, or a read/write failed
 };
 
 }  // namespace csgi::servers::loop

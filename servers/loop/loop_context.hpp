@@ -40,10 +40,11 @@ struct LoopContext {
   bool stopping = false;  // graceful shutdown began: no keep-alive after this
   AsyncEvent all_closed;  // set when `connections` empties while stopping
 
-  // True when a new request must be answered 503 (--limit-concurrency).
+  // True when a new request must be answered 503 (--limit-concurrency): the
+  // limit counts requests in flight, not connections (spec/servers.md).
   bool over_limit() const {
     auto limit = config.limit_concurrency;
-    return limit && (connections.size() > *limit || active_requests >= *limit);
+    return limit && active_requests >= *limit;
   }
 };
 

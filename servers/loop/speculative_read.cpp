@@ -41,8 +41,12 @@ void skip_speculative_read(Socket& socket) {
   DescriptorState* state = SocketAccess::implementation(socket).reactor_data_;
   if (state != nullptr) (state->*speculative_flags(SpeculativeFlagsTag{}))[Reactor::read_op] = false;
 }
+
+bool speculative_read_can_be_skipped() { return true; }
 #else
 void skip_speculative_read(boost::asio::generic::stream_protocol::socket&) {}
+
+bool speculative_read_can_be_skipped() { return false; }
 #endif
 
 }  // namespace csgi::servers::loop

@@ -24,4 +24,8 @@ namespace csgi::servers::loop {
 
 void skip_speculative_read(boost::asio::generic::stream_protocol::socket& socket);
 
+// Whether skip_speculative_read() does anything with the Asio this was built
+// against (false: it is a no-op, and each request costs a recv more).
+bool speculative_read_can_be_skipped();
+
 }  // namespace csgi::servers::loop

@@ -11,10 +11,6 @@ namespace {
 
 using Contract = Conformance;
 
-// For the obligations the loop server meets only after its connection's
-// rewrite as a state machine: the scenario is skipped on it until then.
-bool loop_server(const Param& param) { return std::get<0>(param).name == "loop"; }
-
 TEST_P(Contract, Http11RequestWithoutHostAnswered400) {
   start();
   RawClient client = connect();
@@ -33,8 +29,6 @@ TEST_P(Contract, Http10RequestWithoutHostAnswered) {
 }
 
 TEST_P(Contract, ResponseStartedDuringGracefulShutdownCarriesConnectionClose) {
-  // The loop server is to call ServerConnection::close_after_response() too.
-  if (loop_server(GetParam())) GTEST_SKIP() << "loop server: pending its connection rewrite";
   start();
   RawClient busy = connect();
   busy.send_request("GET", "/slow?ms=300");
@@ -61,8 +55,6 @@ TEST_P(Contract, SlowRequestBodyIsNotCutOffByTheHeadTimeout) {
 }
 
 TEST_P(Contract, HeadTimeoutAnswers408) {
-  // The loop server is to call ServerConnection::head_timed_out() too.
-  if (loop_server(GetParam())) GTEST_SKIP() << "loop server: pending its connection rewrite";
   Config config = base_config();
   config.timeout_request_head = 100ms;
   start(config);
@@ -84,7 +76,6 @@ TEST_P(Contract, HeadTimeoutClosesASilentConnectionWithoutAnswer) {
 
 TEST_P(Contract, LimitConcurrencyCountsRequestsNotConnections) {
   // The loop server still counts its open connections against the limit too.
-  if (loop_server(GetParam())) GTEST_SKIP() << "loop server: pending its connection rewrite";
   Config config = base_config();
   config.limit_concurrency = 1;
   start(config);

@@ -18,6 +18,7 @@
 #include "servers/background_server.hpp"
 #include "servers/server.hpp"
 #include "servers/threaded/threaded_server.hpp"
+#include "tests/conformance/eventually.hpp"
 #include "tests/conformance/raw_client.hpp"
 #include "tests/conformance/test_apps.hpp"
 
@@ -53,17 +54,6 @@ using Param = std::tuple<ServerKind, AppKind>;
 inline std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   auto [server, app] = info.param;
   return server.name + (app == AppKind::async ? "_async" : "_sync");
-}
-
-// Polls `condition` for up to `limit`.
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 2000ms) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
 }
 
 class Conformance : public ::testing::TestWithParam<Param> {

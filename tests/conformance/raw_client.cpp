@@ -139,7 +139,7 @@ RawResponse RawClient::read_response(bool head_request) {
   return response;
 }
 
-bool RawClient::wait_closed(Duration timeout) {
+bool RawClient::wait_closed(Duration timeout, std::string* received) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto left = std::chrono::duration_cast<Duration>(deadline - std::chrono::steady_clock::now());
@@ -149,6 +149,7 @@ bool RawClient::wait_closed(Duration timeout) {
     char chunk[4096];
     ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n <= 0) return true;
+    if (received) received->append(chunk, static_cast<std::size_t>(n));
   }
 }
 

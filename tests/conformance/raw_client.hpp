@@ -48,8 +48,9 @@ class RawClient {
   RawResponse read_response(bool head_request = false);
 
   // True when the server closes the connection (EOF or reset) within
-  // `timeout`, discarding anything it still sends.
-  bool wait_closed(Duration timeout);
+  // `timeout`, discarding anything it still sends (or appending it to
+  // `received`).
+  bool wait_closed(Duration timeout, std::string* received = nullptr);
   // True when nothing arrives and the connection stays open for `quiet`.
   bool stays_silent(Duration quiet);
 

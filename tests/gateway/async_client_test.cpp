@@ -7,7 +7,7 @@
 #include "web/router.hpp"
 #include "gateway/testing/async_client.hpp"
 #include "gateway/testing/async_test.hpp"
-#include "runtime/wakeup.hpp"
+#include "runtime/async_event.hpp"
 #include "tests/gateway/stubs.hpp"
 
 namespace csgi::testing {
@@ -252,9 +252,9 @@ TEST(AsyncTest, EscapingExceptionFailsTheTest) {
 }
 
 TEST(AsyncTest, CoroutineThatNeverResumesFailsAtTheTimeout) {
-  // Waits on a wake-up that nobody notifies.
+  // Waits on an event that nobody sets.
   EXPECT_NONFATAL_FAILURE(run_async_test([]() -> asgi::awaitable<void> {
-                            auto wakeup = std::make_unique<Wakeup>(
+                            auto wakeup = std::make_unique<AsyncEvent>(
                                 co_await boost::asio::this_coro::executor);
                             co_await wakeup->wait();
                           },

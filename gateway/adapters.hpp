@@ -2,6 +2,7 @@
 // "Running a sync app on an async server" and the reverse).
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 
 #include "gateway/asgi.hpp"
@@ -24,6 +25,12 @@ asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor);
 // call remains in it (a thread's loop is reused only when a call left no work
 // in it). Throws NestedEventLoopError when called on an event-loop thread.
 wsgi::App asgi_to_wsgi(asgi::App app);
+
+// Runs `work` on a thread of `executor` and resumes the awaiting coroutine on
+// its own executor, rethrowing what `work` threw: a blocking function called
+// from an event loop (asgiref's sync_to_async for a plain call). The loop
+// counts the call as outstanding work meanwhile. `executor` must outlive it.
+asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work);
 
 class NestedEventLoopError : public std::logic_error {
  public:

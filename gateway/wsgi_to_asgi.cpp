@@ -222,6 +222,10 @@ asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPo
 
 }  // namespace
 
+asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work) {
+  return run_on_pool(executor.get_executor(), std::move(work));
+}
+
 asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor) {
   auto shared = std::make_shared<const wsgi::App>(std::move(app));
   // A one-thread executor serialises the calls: the app is never called

@@ -1,7 +1,6 @@
 #include "gateway/common.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "runtime/ascii.hpp"
 
 namespace csgi {
 
@@ -10,18 +9,9 @@ namespace csgi {
 static_assert(spec_version == CSGI_SPEC_VERSION,
               "CSGI_SPEC_VERSION in CMakeLists.txt and csgi::spec_version disagree");
 
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-}  // namespace
-
 std::optional<std::string_view> find_header(const Headers& headers, std::string_view name) {
   for (const auto& [key, value] : headers)
-    if (iequals(key, name)) return std::string_view(value);
+    if (ascii::iequals(key, name)) return std::string_view(value);
   return std::nullopt;
 }
 

@@ -85,7 +85,7 @@ void ResponseDriver::report_late_error(const Environ& environ, std::exception_pt
   } catch (const asgi::ClientDisconnected&) {
     // The client has all of the response; that it left is no error.
   } catch (...) {
-    detail::log_app_error("Exception in WSGI application after its response was complete",
+    log_app_error("Exception in WSGI application after its response was complete",
                           environ.request_method, environ.path_info, error);
   }
 }

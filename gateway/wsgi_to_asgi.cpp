@@ -8,7 +8,6 @@
 // waits for its result. That wait is the backpressure: the app produces its next
 // chunk only after `send` took the previous one.
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <future>
 #include <optional>
@@ -26,6 +25,7 @@
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
 #include "gateway/response_driver.hpp"
+#include "runtime/ascii.hpp"
 
 namespace csgi {
 
@@ -69,9 +69,7 @@ T take(std::future<T>& future) {
 }
 
 Headers lower_case_names(Headers headers) {
-  for (auto& header : headers)
-    std::transform(header.first.begin(), header.first.end(), header.first.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (auto& header : headers) header.first = ascii::to_lower(std::move(header.first));
   return headers;
 }
 

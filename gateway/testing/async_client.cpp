@@ -156,8 +156,6 @@ asgi::awaitable<TestResponse> Exchange::response(bool raise_app_exceptions) {
   co_return response;
 }
 
-bool Exchange::app_finished() const { return state_->app_done; }
-
 const asgi::Scope& Exchange::scope() const { return state_->scope; }
 
 AsyncClient::AsyncClient(asgi::App app, Options options)

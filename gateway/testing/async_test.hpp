@@ -13,8 +13,7 @@
 // work), or when it runs longer than the timeout. Work the body left running
 // is abandoned when it returns.
 //
-// ASSERT_* macros `return`, which a coroutine cannot: use EXPECT_*, or
-// CSGI_CO_ASSERT(condition) to fail and leave the body.
+// ASSERT_* macros `return`, which a coroutine cannot: use EXPECT_*.
 #pragma once
 
 #include <chrono>
@@ -37,11 +36,3 @@ void run_async_test(const std::function<boost::asio::awaitable<void>()>& body,
     ::csgi::testing::run_async_test([] { return csgi_async_test_##suite##_##name(); }); \
   }                                                                                   \
   static ::boost::asio::awaitable<void> csgi_async_test_##suite##_##name()
-
-#define CSGI_CO_ASSERT(condition)                                    \
-  do {                                                               \
-    if (!(condition)) {                                              \
-      ADD_FAILURE() << "assertion failed: " #condition;              \
-      co_return;                                                     \
-    }                                                                \
-  } while (false)

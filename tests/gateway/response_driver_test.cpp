@@ -11,7 +11,7 @@
 namespace csgi::wsgi {
 namespace {
 
-using test::ErrorLogCapture;
+using testing::ErrorLogCapture;
 using test::returning;
 using test::what;
 using ::testing::ElementsAre;

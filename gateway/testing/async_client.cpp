@@ -35,9 +35,12 @@ struct Exchange::State {
   bool response_complete = false;
   bool disconnected = false;
   bool app_done = false;
+  bool receiving = false;  // a receive() of the app is in progress
+  bool sending = false;    // a send() of the app is in progress
   std::exception_ptr error;
 
   asgi::awaitable<asgi::ReceiveEvent> receive() {
+    asgi::PendingCall pending(receiving, "receive()");
     for (;;) {
       if (disconnected) co_return asgi::HttpDisconnect{};
       if (!incoming.empty()) {
@@ -51,6 +54,7 @@ struct Exchange::State {
   }
 
   asgi::awaitable<void> send(asgi::SendEvent event) {
+    asgi::PendingCall pending(sending, "send()");
     if (disconnected) throw asgi::ClientDisconnected();
     check_order(event);
     outgoing = std::move(event);

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <functional>
 
 #include <boost/asio/awaitable.hpp>
@@ -27,6 +28,13 @@ namespace csgi::testing {
 // Runs `body` as described above; `timeout` bounds the whole run.
 void run_async_test(const std::function<boost::asio::awaitable<void>()>& body,
                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Runs `first` and, once it waits, `second` beside it on the caller's
+// executor; when one fails the other is cancelled, and the call returns once
+// both ended, with what `second` threw (null if nothing). For tests of what
+// overlapping calls do, such as a second receive() while one is pending.
+boost::asio::awaitable<std::exception_ptr> overlap(boost::asio::awaitable<void> first,
+                                                   boost::asio::awaitable<void> second);
 
 }  // namespace csgi::testing
 

@@ -366,6 +366,7 @@ void Connection::on_watch(const boost::system::error_code& error, unsigned gener
 }
 
 asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
+  asgi::PendingCall pending(receiving_, "receive()");
   for (;;) {
     // Reset before looking, so that bytes arriving during the flush below
     // are not missed by the wait at the end.
@@ -396,6 +397,7 @@ asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
 }
 
 asio::awaitable<void> Connection::send(asgi::SendEvent event) {
+  asgi::PendingCall pending(sending_, "send()");
   if (gone_) throw asgi::ClientDisconnected();
   conn_.send(std::move(event));
   if (!write_available()) co_await flush();

@@ -134,6 +134,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   bool shrunk_ = false;            // idle with no buffers: wait, then read
   bool watch_pending_ = false;
   bool app_running_ = false;
+  bool receiving_ = false;         // the app's receive() is in progress
+  bool sending_ = false;           // the app's send() is in progress
   bool idle_ = false;              // waiting for the first byte of a request
   // No request started yet. Shutdown serves such a connection instead of
   // closing it: the client connected to send one, and may already have (a

@@ -1,6 +1,6 @@
 // The same HTTP scenarios through real sockets against every server kind, each
 // hosting the async and the sync conformance app (tests/conformance/test_apps.hpp).
-// A new server joins by adding one line to server_kinds().
+// A new server joins by adding one line to server_kinds() (fixture.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,11 +12,7 @@
 #include <tuple>
 #include <vector>
 
-#include "servers/background_server.hpp"
-#include "servers/server.hpp"
-#include "servers/threaded/threaded_server.hpp"
-#include "tests/conformance/raw_client.hpp"
-#include "tests/conformance/test_apps.hpp"
+#include "tests/conformance/fixture.hpp"
 
 namespace csgi::conformance {
 namespace {
@@ -25,69 +21,7 @@ using namespace std::chrono_literals;
 using servers::BackgroundServer;
 using servers::Config;
 
-struct ServerKind {
-  std::string name;
-  servers::ServerFactory factory;
-};
-
-std::vector<ServerKind> server_kinds() {
-  return {
-      {"loop", servers::make_loop_server},
-      // Scenarios hold several connections at once; with one thread per
-      // connection the threaded server needs a few threads for them.
-      {"threaded",
-       [](const Config& config, const Application& app, servers::Listener listener) {
-         Config threaded = config;
-         threaded.threads = std::max<std::size_t>(config.thread_count(), 4);
-         return servers::make_threaded_server(threaded, app, std::move(listener));
-       }},
-  };
-}
-
-// Failure messages name the server instead of dumping its bytes.
-void PrintTo(const ServerKind& kind, std::ostream* out) { *out << kind.name; }
-
-using Param = std::tuple<ServerKind, AppKind>;
-
-std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  auto [server, app] = info.param;
-  return server.name + (app == AppKind::async ? "_async" : "_sync");
-}
-
-// Polls `condition` for up to `limit`.
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 2000ms) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
-}
-
-class Conformance : public ::testing::TestWithParam<Param> {
- protected:
-  static Config base_config() {
-    Config config;
-    config.port = 0;
-    config.lifespan = servers::LifespanMode::on;
-    config.timeout_graceful_shutdown = 2000ms;
-    config.access_log = false;
-    return config;
-  }
-
-  void start(Config config = base_config()) {
-    server_ = std::make_unique<BackgroundServer>(std::get<0>(GetParam()).factory, config,
-                                                 conformance_app(app_kind(), probe_));
-    ASSERT_TRUE(server_->serving());
-  }
-
-  AppKind app_kind() const { return std::get<1>(GetParam()); }
-  RawClient connect() { return RawClient(server_->port()); }
-
-  std::shared_ptr<Probe> probe_ = std::make_shared<Probe>();
-  std::unique_ptr<BackgroundServer> server_;
-};
+class Conformance : public ConformanceFixture {};
 
 TEST_P(Conformance, GetAnsweredWithBody) {
   start();
@@ -356,10 +290,7 @@ TEST_P(Conformance, LimitConcurrencyAnswers503) {
   EXPECT_EQ(busy.read_response().status, 200);
 }
 
-INSTANTIATE_TEST_SUITE_P(Servers, Conformance,
-                         ::testing::Combine(::testing::ValuesIn(server_kinds()),
-                                            ::testing::Values(AppKind::async, AppKind::sync)),
-                         param_name);
+INSTANTIATE_TEST_SUITE_P(Servers, Conformance, every_server_and_app_kind(), param_name);
 
 }  // namespace
 }  // namespace csgi::conformance

@@ -13,12 +13,6 @@ namespace csgi::testing {
 
 namespace asio = boost::asio;
 
-namespace {
-
-constexpr std::string_view error_body = "Internal Server Error";
-
-}  // namespace
-
 // Both sides of one exchange; everything runs on the test's loop thread.
 struct Exchange::State {
   State(const asio::any_io_executor& executor, asgi::Scope scope_)
@@ -151,8 +145,7 @@ asgi::awaitable<TestResponse> Exchange::response(bool raise_app_exceptions) {
   if (state_->error) {
     // A server answers 500 while nothing was written, and aborts after.
     if (raise_app_exceptions || !response.chunks.empty()) std::rethrow_exception(state_->error);
-    co_return TestResponse{500, {{"content-type", "text/plain; charset=utf-8"}},
-                           std::string(error_body), {std::string(error_body)}, {}};
+    co_return detail::server_error_response();
   }
   if (!state_->started) throw std::runtime_error("app returned without starting a response");
   if (!state_->response_complete)

@@ -45,11 +45,9 @@ void check_response_start(int status, const Headers& headers) {
   }
 }
 
-PendingCall::PendingCall(bool& pending, std::string_view call) : pending_(pending) {
-  if (pending)
-    throw ProtocolViolation(std::string(call) + " called while another " + std::string(call) +
-                            " is pending");
-  pending = true;
+void PendingCall::refuse(std::string_view call) {
+  throw ProtocolViolation(std::string(call) + " called while another " + std::string(call) +
+                          " is pending");
 }
 
 }  // namespace csgi::asgi

@@ -129,12 +129,17 @@ void check_response_start(int status, const Headers& headers);
 class PendingCall {
  public:
   // `call` names the callable in the message: "receive()" or "send()".
-  PendingCall(bool& pending, std::string_view call);
+  // Inline: it runs on every receive() and send() of every request.
+  PendingCall(bool& pending, std::string_view call) : pending_(pending) {
+    if (pending) refuse(call);
+    pending = true;
+  }
   ~PendingCall() { pending_ = false; }
   PendingCall(const PendingCall&) = delete;
   PendingCall& operator=(const PendingCall&) = delete;
 
  private:
+  [[noreturn]] static void refuse(std::string_view call);
   bool& pending_;
 };
 

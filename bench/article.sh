@@ -3,8 +3,10 @@
 #
 # An async view (/api/aggregated/) calls a sync view of its own server
 # (/api/, which blocks for 1 s) ten times at once, with a 5 s read timeout.
-# It is run on each server set-up of DESIGN.md's table, and each row prints
-# when every call finished, so the reason shows, not only the outcome.
+# It is run on each server set-up that README.md's "The article's deadlock"
+# names (one loop worker, ten workers, an async /api/, the threaded server),
+# and each row prints when every call finished, so the reason shows, not only
+# the outcome.
 source "$(dirname "$0")/lib.sh"
 [ -x "$CSGI" ] || make -C "$ROOT" build >/dev/null
 

@@ -181,8 +181,7 @@ awaitable<StreamedResponse> AsyncClient::stream(std::string method, std::string 
 }
 
 AsyncClient::PoolStats AsyncClient::pool_stats(const std::string& origin) const {
-  auto stats = impl_->pool.stats(origin);
-  return {stats.idle, stats.leased, stats.waiting};
+  return impl_->pool.stats(origin);
 }
 
 void AsyncClient::close_idle() { impl_->pool.close_idle(); }

@@ -86,11 +86,7 @@ class AsyncClient {
                                      std::string body = {}, RequestOptions options = {});
 
   // Pool figures for one origin ("http://127.0.0.1:8000"), for tests and stats.
-  struct PoolStats {
-    std::size_t idle = 0;
-    std::size_t leased = 0;
-    std::size_t waiting = 0;
-  };
+  using PoolStats = client::PoolStats;
   PoolStats pool_stats(const std::string& origin) const;
   // Closes the idle kept-alive connections now.
   void close_idle();

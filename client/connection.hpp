@@ -50,12 +50,6 @@ struct Connection {
   bool served = false;             // has completed an exchange (a kept-alive reuse)
 };
 
-struct PoolStats {
-  std::size_t idle = 0;     // kept-alive, waiting for a request
-  std::size_t leased = 0;   // carrying a request now
-  std::size_t waiting = 0;  // requests waiting for a free slot
-};
-
 // The connections of one origin. Shared by the pool and the leases, so a lease
 // outliving its client still has somewhere to return its slot.
 struct Origin {

@@ -49,4 +49,11 @@ struct RequestOptions {
   std::optional<int> max_redirects;
 };
 
+// Pool figures for one origin, for tests and stats.
+struct PoolStats {
+  std::size_t idle = 0;     // kept-alive, waiting for a request
+  std::size_t leased = 0;   // carrying a request now
+  std::size_t waiting = 0;  // requests waiting for a free slot
+};
+
 }  // namespace csgi::client

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <functional>
 #include <stdexcept>
 
 #include "gateway/asgi.hpp"
@@ -44,6 +45,12 @@ class AsyncAppAsSync {
  private:
   std::shared_ptr<const asgi::App> app_;
 };
+
+// Runs `work` on a thread of `executor` and resumes the awaiting coroutine on
+// its own executor, rethrowing what `work` threw: a blocking function called
+// from an event loop (asgiref's sync_to_async for a plain call). The loop
+// counts the call as outstanding work meanwhile. `executor` must outlive it.
+asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work);
 
 class NestedEventLoopError : public std::logic_error {
  public:

@@ -1,5 +1,7 @@
 #include "gateway/asgi.hpp"
 
+#include "runtime/ascii.hpp"
+
 namespace csgi::asgi {
 
 namespace {
@@ -31,6 +33,21 @@ std::string_view event_name(const SendEvent& event) {
           [](const LifespanShutdownFailed&) { return "lifespan.shutdown.failed"; },
       },
       event);
+}
+
+void check_response_start(int status, const Headers& headers) {
+  if (status < 200 || status > 599)
+    throw ProtocolViolation("status " + std::to_string(status) + " outside 200-599");
+  for (const auto& [name, value] : headers) {
+    if (!ascii::is_token(name)) throw ProtocolViolation("invalid header name: \"" + name + "\"");
+    if (ascii::has_cr_lf_nul(value))
+      throw ProtocolViolation("CR, LF or NUL in the value of header \"" + name + "\"");
+  }
+}
+
+void PendingCall::refuse(std::string_view call) {
+  throw ProtocolViolation(std::string(call) + " called while another " + std::string(call) +
+                          " is pending");
 }
 
 }  // namespace csgi::asgi

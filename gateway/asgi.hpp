@@ -105,6 +105,35 @@ using App = std::function<awaitable<void>(Scope&&, Receive, Send)>;
 using csgi::ClientDisconnected;
 using csgi::ProtocolViolation;
 
+// The checks of http.response.start that do not depend on the connection
+// (spec/async.md, "Response Start"): throws ProtocolViolation when `status` is
+// outside 200 to 599, or a header name is not an RFC 9110 token, or a name or
+// value holds CR, LF or NUL. Sync hosts run it inside start_response, so that
+// the app's call throws rather than its first write.
+void check_response_start(int status, const Headers& headers);
+
+// One call of receive() or send() in progress (spec/async.md: an app MUST NOT
+// have two receive() or two send() calls pending at once). A host keeps one
+// flag per direction and puts a guard in the frame of each call: the guard
+// raises the flag for as long as the call runs, and throws ProtocolViolation
+// from its constructor, changing nothing, when the flag is already up.
+class PendingCall {
+ public:
+  // `call` names the callable in the message: "receive()" or "send()".
+  // Inline: it runs on every receive() and send() of every request.
+  PendingCall(bool& pending, std::string_view call) : pending_(pending) {
+    if (pending) refuse(call);
+    pending = true;
+  }
+  ~PendingCall() { pending_ = false; }
+  PendingCall(const PendingCall&) = delete;
+  PendingCall& operator=(const PendingCall&) = delete;
+
+ private:
+  [[noreturn]] static void refuse(std::string_view call);
+  bool& pending_;
+};
+
 // Thrown by an app to refuse a scope type it does not handle (spec/lifespan.md:
 // an app that does not support lifespan raises on the lifespan scope).
 class UnsupportedScope : public std::runtime_error {

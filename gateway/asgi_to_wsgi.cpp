@@ -168,6 +168,7 @@ class AsyncCall : public wsgi::Body::Source {
   }
 
   asgi::awaitable<asgi::ReceiveEvent> receive() {
+    asgi::PendingCall pending(receiving_, "receive()");
     if (!input_ended_ && !closed_) co_return read_request_chunk();
     // After the body, receive() waits for the end of the response (spec/async.md,
     // "http.disconnect"), or for the client to go, if the server offers a watch.
@@ -227,6 +228,7 @@ class AsyncCall : public wsgi::Body::Source {
   }
 
   asgi::awaitable<void> send(asgi::SendEvent event) {
+    asgi::PendingCall pending(sending_, "send()");
     if (closed_) throw asgi::ClientDisconnected();
     if (auto* start = std::get_if<asgi::HttpResponseStart>(&event)) {
       if (started_) throw asgi::ProtocolViolation("http.response.start sent twice");
@@ -269,6 +271,8 @@ class AsyncCall : public wsgi::Body::Source {
   bool complete_ = false;  // the final http.response.body was sent
   bool closed_ = false;    // the server closed the body
   bool app_done_ = false;
+  bool receiving_ = false;  // a receive() is in progress
+  bool sending_ = false;    // a send() is in progress
   std::exception_ptr app_error_;
   std::optional<std::string> pending_;  // a chunk sent and not yet pulled
 };

@@ -5,24 +5,22 @@
 
 #include "gateway/common.hpp"
 
-namespace csgi::detail {
+namespace csgi {
 
-namespace {
-
-std::shared_ptr<spdlog::logger> error_logger() {
-  if (auto logger = spdlog::get("csgi.error")) return logger;
-  try {
+const std::shared_ptr<spdlog::logger>& error_log() {
+  static const std::shared_ptr<spdlog::logger> logger = [] {
+    if (auto existing = spdlog::get("csgi.error")) return existing;
     return spdlog::stderr_color_mt("csgi.error");
-  } catch (const spdlog::spdlog_ex&) {
-    return spdlog::get("csgi.error");  // another thread registered it first
-  }
+  }();
+  return logger;
 }
 
-}  // namespace
-
-void log_app_error(std::string_view context, std::string_view method, std::string_view path,
+void log_app_error(std::string_view what_happened, std::string_view method, std::string_view path,
                    std::exception_ptr error) {
-  error_logger()->error("{} ({} {}): {}", context, method, path, exception_message(error));
+  if (error)
+    error_log()->error("{} ({} {}): {}", what_happened, method, path, exception_message(error));
+  else
+    error_log()->error("{} ({} {})", what_happened, method, path);
 }
 
-}  // namespace csgi::detail
+}  // namespace csgi

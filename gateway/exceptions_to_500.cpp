@@ -83,7 +83,7 @@ asgi::awaitable<void> call_guarded(std::shared_ptr<const asgi::App> app, asgi::S
   auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
   if (state->forwarded || cancelled != asio::cancellation_type::none)
     std::rethrow_exception(error);
-  detail::log_app_error("Exception in ASGI application", method, path, error);
+  log_app_error("Exception in ASGI application", method, path, error);
   co_await send(asgi::HttpResponseStart{500, error_headers(), false});
   co_await send(asgi::HttpResponseBody{std::string(error_body), false});
 }
@@ -109,7 +109,7 @@ class GuardedSource : public wsgi::Body::Source {
     } catch (...) {
       auto error = std::current_exception();
       start_response_(500, error_headers(), error);  // rethrows if too late
-      detail::log_app_error("Exception in WSGI application", method_, path_, error);
+      log_app_error("Exception in WSGI application", method_, path_, error);
       failed_ = true;
       try {
         body_.close();
@@ -141,7 +141,7 @@ wsgi::Body call_guarded(const wsgi::App& app, wsgi::Environ& environ,
   } catch (...) {
     auto error = std::current_exception();
     start_response(500, error_headers(), error);
-    detail::log_app_error("Exception in WSGI application", environ.request_method,
+    log_app_error("Exception in WSGI application", environ.request_method,
                           environ.path_info, error);
     return wsgi::Body(std::string(error_body));
   }

@@ -13,6 +13,7 @@ void ResponseDriver::run(const App& app, Environ& environ) {
     return this->start_response(status, std::move(headers), std::move(exc_info));
   });
   Body body = app(environ, start_response);
+  app_returned_ = true;
   try {
     pull(body);
   } catch (...) {
@@ -47,10 +48,15 @@ Write ResponseDriver::start_response(int status, Headers headers, std::exception
   } else if (started_) {
     throw std::logic_error("start_response called a second time without exc_info");
   }
+  // At the call, so that the app's bug shows where it is made, not at a write.
+  asgi::check_response_start(status, headers);
   started_ = true;
   status_ = status;
   headers_ = std::move(headers);
-  return [this](std::string_view data) { send(data, true); };
+  return [this](std::string_view data) {
+    if (app_returned_) throw std::logic_error("write called after the app returned");
+    send(data, true);
+  };
 }
 
 void ResponseDriver::send(std::string_view data, bool more) {
@@ -85,7 +91,7 @@ void ResponseDriver::report_late_error(const Environ& environ, std::exception_pt
   } catch (const asgi::ClientDisconnected&) {
     // The client has all of the response; that it left is no error.
   } catch (...) {
-    detail::log_app_error("Exception in WSGI application after its response was complete",
+    log_app_error("Exception in WSGI application after its response was complete",
                           environ.request_method, environ.path_info, error);
   }
 }

@@ -36,7 +36,10 @@ class ResponseDriver {
   // Until the response is complete, throws what the app, its body or a send
   // threw (after closing the body); std::logic_error when the app writes
   // before start_response or calls it twice without exc_info;
-  // std::runtime_error when it never calls it. Once the response is complete,
+  // std::runtime_error when it never calls it. start_response itself throws
+  // std::logic_error (asgi::ProtocolViolation) for an invalid status or
+  // header, recording nothing, and the write callable throws
+  // std::logic_error once the app has returned. Once the response is complete,
   // what the body's next() or close() throws is logged to "csgi.error" and the
   // response stands: run() returns normally. `environ` must stay valid during
   // the call.
@@ -57,6 +60,7 @@ class ResponseDriver {
 
   SendHead send_head_;
   SendChunk send_chunk_;
+  bool app_returned_ = false;  // the call returned its Body: write is refused
   bool started_ = false;
   bool head_sent_ = false;
   bool complete_ = false;

@@ -8,7 +8,6 @@
 // waits for its result. That wait is the backpressure: the app produces its next
 // chunk only after `send` took the previous one.
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <future>
 #include <optional>
@@ -27,6 +26,7 @@
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
 #include "gateway/response_driver.hpp"
+#include "runtime/ascii.hpp"
 
 namespace csgi {
 
@@ -73,9 +73,7 @@ T take(std::future<T>& future) {
 }
 
 Headers lower_case_names(Headers headers) {
-  for (auto& header : headers)
-    std::transform(header.first.begin(), header.first.end(), header.first.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (auto& header : headers) header.first = ascii::to_lower(std::move(header.first));
   return headers;
 }
 
@@ -222,6 +220,10 @@ asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPo
 }
 
 }  // namespace
+
+asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work) {
+  co_await run_on_pool(executor.get_executor(), std::move(work));
+}
 
 asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor) {
   auto shared = std::make_shared<const wsgi::App>(std::move(app));

@@ -1,6 +1,7 @@
 // Small ASCII helpers shared by the parser, the response writer and the scope
 // builder. HTTP's grammar is ASCII and locale-free, so none of these consult
-// the C locale (std::tolower does).
+// the C locale (std::tolower does). The case-insensitive comparison and the
+// token characters are runtime/ascii.hpp's, the one copy every layer uses.
 #pragma once
 
 #include <algorithm>
@@ -11,38 +12,22 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/ascii.hpp"
+
 namespace csgi::protocol::text {
 
-constexpr char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-// `s` equals `lowered` ignoring ASCII case; `lowered` must be lower-case (it
-// is always a literal here: "content-length", "close", "chunked"...), so only
-// `s` is lowered.
-inline bool iequals_lower(std::string_view s, std::string_view lowered) {
-  return s.size() == lowered.size() &&
-         std::equal(s.begin(), s.end(), lowered.begin(), [](char x, char y) { return lower(x) == y; });
-}
+using ascii::has_cr_lf_nul;
+using ascii::iequals_lower;
+using ascii::is_tchar;
+using ascii::is_token;
+using ascii::lower;
+using ascii::tchar_table;
 
 inline std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-
-// RFC 9110 tchar: the characters of a token (methods, field names, codings).
-// A table, because every field name of every request and response is checked.
-inline constexpr auto tchar_table = [] {
-  std::array<bool, 256> table{};
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
-  return table;
-}();
-
-inline bool is_tchar(char c) { return tchar_table[static_cast<unsigned char>(c)]; }
 
 // A field-name character lower-cased, or 0 for a character that is not a
 // tchar: the parser checks and lower-cases every received name in one pass.
@@ -52,13 +37,6 @@ inline constexpr auto lower_tchar_table = [] {
     if (tchar_table[c]) table[c] = lower(static_cast<char>(c));
   return table;
 }();
-
-inline bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
-
-// True if `s` holds CR, LF or NUL: what may never appear in a field value sent.
-inline bool has_cr_lf_nul(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
-}
 
 // The field line "name: value\r\n": its size, and writing it at `at` (which
 // has room for it); returns the end. Every field of every message written

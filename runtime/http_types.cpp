@@ -1,22 +1,12 @@
 #include "runtime/http_types.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "runtime/ascii.hpp"
 
 namespace csgi {
 
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-}  // namespace
-
 std::optional<std::string_view> find_header(const Headers& headers, std::string_view name) {
   for (const auto& [key, value] : headers)
-    if (iequals(key, name)) return std::string_view(value);
+    if (ascii::iequals(key, name)) return std::string_view(value);
   return std::nullopt;
 }
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "protocol/request_target.hpp"
 #include "servers/logging.hpp"
 
 namespace csgi::servers {
@@ -43,9 +44,13 @@ bool is_client_disconnected(std::exception_ptr error) {
   }
 }
 
-// Before the response started the client still gets an answer; after, the
-// only honest signal left is to cut the connection.
-CycleEnd fail_response(protocol::ServerConnection& conn) {
+// Logs the app's failure, naming the request. Before the response started the
+// client still gets an answer; after, the only honest signal left is to cut
+// the connection.
+CycleEnd fail_response(protocol::ServerConnection& conn, std::string_view what_happened,
+                       std::exception_ptr error = nullptr) {
+  log_app_error(what_happened, conn.method(), protocol::split_target(conn.raw_target()).raw_path,
+                error);
   if (conn.response_started()) return CycleEnd::abort;
   conn.send_error_response(500);
   return CycleEnd::close;
@@ -55,18 +60,11 @@ CycleEnd fail_response(protocol::ServerConnection& conn) {
 
 CycleEnd end_cycle(protocol::ServerConnection& conn, std::exception_ptr error, bool client_gone) {
   if (client_gone || (error && is_client_disconnected(error))) return CycleEnd::abort;
-  if (error) {
-    error_log()->error("Exception in the application: {}", describe_exception(error));
-    return fail_response(conn);
-  }
-  if (!conn.response_started()) {
-    error_log()->error("The application returned without starting its response.");
-    return fail_response(conn);
-  }
-  if (!conn.response_complete()) {
-    error_log()->error("The application returned without completing its response.");
-    return fail_response(conn);
-  }
+  if (error) return fail_response(conn, "Exception in the application", error);
+  if (!conn.response_started())
+    return fail_response(conn, "The application returned without starting its response");
+  if (!conn.response_complete())
+    return fail_response(conn, "The application returned without completing its response");
   return conn.keep_alive() ? CycleEnd::keep_alive : CycleEnd::close;
 }
 
@@ -87,12 +85,7 @@ void log_request_error(const protocol::ServerConnection& conn, const protocol::R
 void log_cycle(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client) {
   if (conn.status() == 0 || !access_log_enabled()) return;
   std::string peer = peer_name(client);
-  std::string_view target = conn.raw_target();
-  std::string_view path = target, query;
-  if (auto mark = target.find('?'); mark != std::string_view::npos) {
-    path = target.substr(0, mark);
-    query = target.substr(mark + 1);
-  }
+  auto [path, query] = protocol::split_target(conn.raw_target());
   log_access(peer, conn.method(), path, query, conn.http_version(), conn.status());
 }
 

@@ -151,12 +151,12 @@ class LifespanOn final : public Lifespan {
     if (error && m.phase == Phase::starting) {
       if (required) {
         m.startup_failed = true;
-        m.failure = "Exception in 'lifespan' protocol: " + describe_exception(error);
+        m.failure = "Exception in 'lifespan' protocol: " + exception_message(error);
       } else {
-        error_log()->info("The app does not support the lifespan protocol ({}).", describe_exception(error));
+        error_log()->info("The app does not support the lifespan protocol ({}).", exception_message(error));
       }
     } else if (error) {
-      error_log()->error("Exception in 'lifespan' protocol: {}", describe_exception(error));
+      error_log()->error("Exception in 'lifespan' protocol: {}", exception_message(error));
     }
     m.startup_done.set();
     m.shutdown_done.set();

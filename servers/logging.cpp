@@ -6,6 +6,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/common.hpp"
+
 namespace csgi::servers {
 
 namespace {
@@ -46,18 +48,12 @@ bool access_enabled = true;
 
 void setup_logging(const std::string& level, bool access_log_on) {
   auto parsed = spdlog::level::from_str(level == "warning" ? "warn" : level);
-  for (const char* name : {"csgi.error", "csgi.access"}) {
-    auto logger = make_logger(name);
+  for (const auto& logger : {error_log(), access_log()}) {
     set_pattern(*logger);
     logger->set_level(parsed);
     logger->flush_on(spdlog::level::info);
   }
   access_enabled = access_log_on;
-}
-
-const std::shared_ptr<spdlog::logger>& error_log() {
-  static const auto logger = make_logger("csgi.error");
-  return logger;
 }
 
 const std::shared_ptr<spdlog::logger>& access_log() {
@@ -97,17 +93,7 @@ void log_cancelling_connections(std::size_t count) {
 void log_server_process_finished() { error_log()->info("Finished server process [{}]", ::getpid()); }
 
 void log_app_load_failed(std::string_view name, std::exception_ptr error) {
-  error_log()->error("Error loading the app {}: {}", name, describe_exception(error));
-}
-
-std::string describe_exception(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
+  error_log()->error("Error loading the app {}: {}", name, exception_message(error));
 }
 
 }  // namespace csgi::servers

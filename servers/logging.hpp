@@ -1,5 +1,6 @@
 // The two loggers every server writes to: "csgi.error" for what happens to the
-// server and the app, "csgi.access" for one line per response.
+// server and the app (gateway/error_log.hpp), "csgi.access" for one line per
+// response.
 #pragma once
 
 #include <cstddef>
@@ -10,14 +11,16 @@
 
 #include <spdlog/logger.h>
 
+#include "gateway/error_log.hpp"
+
 namespace csgi::servers {
 
 // Creates (once) or reconfigures both loggers; `level` is one of
 // trace|debug|info|warning|error|critical. Lines go to stderr.
 void setup_logging(const std::string& level, bool access_log);
 
-// Referred to, not copied: they are asked for on every request.
-const std::shared_ptr<spdlog::logger>& error_log();
+// Referred to, not copied: it is asked for on every request. The error log
+// is gateway/error_log.hpp's error_log(), shared with the adapters.
 const std::shared_ptr<spdlog::logger>& access_log();
 
 // Whether log_access writes anything: a caller may skip building its line.
@@ -36,9 +39,5 @@ void log_cancelling_connections(std::size_t count);  // graceful shutdown timed 
 void log_server_process_finished();               // "Finished server process [pid]"
 // Building the server's form of the app `name` threw `error`.
 void log_app_load_failed(std::string_view name, std::exception_ptr error);
-
-// The message of an exception for log lines ("unknown exception" when it is
-// not a std::exception).
-std::string describe_exception(std::exception_ptr error);
 
 }  // namespace csgi::servers

@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include "gateway/adapters.hpp"
+#include "gateway/convert.hpp"
 
 namespace csgi::web {
 
@@ -25,10 +26,21 @@ std::vector<std::string_view> split_segments(std::string_view path) {
   }
 }
 
-std::optional<std::size_t> find_route(const Routes& routes, std::string_view path) {
-  for (std::size_t i = 0; i < routes.size(); ++i)
-    if (routes[i].pattern.match(path)) return i;
+// The route a path matches and its captures: each path is matched once.
+struct Match {
+  const Router::Route* route;
+  Captures captures;
+};
+
+std::optional<Match> find_route(const Routes& routes, std::string_view path) {
+  for (const Router::Route& route : routes)
+    if (auto captures = route.pattern.match(path)) return Match{&route, std::move(*captures)};
   return std::nullopt;
+}
+
+bool path_matches(const Routes& routes, std::string_view path) {
+  return std::any_of(routes.begin(), routes.end(),
+                     [&](const Router::Route& route) { return route.pattern.match(path).has_value(); });
 }
 
 // The answer when no route matches: Django's APPEND_SLASH redirect when the path
@@ -36,7 +48,7 @@ std::optional<std::size_t> find_route(const Routes& routes, std::string_view pat
 Response unmatched_response(const Routes& routes, std::string_view path,
                             std::string_view root_path, std::string_view raw_path,
                             std::string_view query_string) {
-  if (!path.ends_with('/') && find_route(routes, std::string(path) + "/")) {
+  if (!path.ends_with('/') && path_matches(routes, std::string(path) + "/")) {
     std::string location = std::string(root_path) + std::string(raw_path) + "/";
     if (!query_string.empty()) location += "?" + std::string(query_string);
     return Response{301, {{"location", location}, {"content-type", "text/plain"}}, {}};
@@ -44,8 +56,22 @@ Response unmatched_response(const Routes& routes, std::string_view path,
   return json_response(boost::json::object{{"detail", "Not Found"}, {"path", path}}, 404);
 }
 
+Response too_large_response(std::size_t max_body) {
+  return json_response(boost::json::object{{"detail", "Request body too large"},
+                                            {"max_body_size", max_body}},
+                       413);
+}
+
+// True when the request announces a body longer than `max_body`: it is
+// refused before any of it is read.
+bool announced_too_large(const Headers& headers, std::size_t max_body) {
+  auto length = content_length(headers);
+  return length && *length > max_body;
+}
+
 Request make_request(std::string method, std::string path, std::string query_string,
-                     Headers headers, std::string body, std::shared_ptr<State> state) {
+                     Headers headers, std::string body, std::shared_ptr<State> state,
+                     Captures params) {
   Request request;
   request.method = std::move(method);
   request.path = std::move(path);
@@ -53,16 +79,26 @@ Request make_request(std::string method, std::string path, std::string query_str
   request.headers = std::move(headers);
   request.body = std::move(body);
   request.state = std::move(state);
+  request.params = std::move(params);
   return request;
 }
 
+// What both forms share: the routes and the bound on a buffered body.
+struct Table {
+  Routes routes;
+  std::size_t max_body;
+};
+
 // ---- async side ----------------------------------------------------------------
 
-asgi::awaitable<std::string> read_body(const asgi::Receive& receive) {
+// The whole body, or nullopt once it grows past `max_body`.
+asgi::awaitable<std::optional<std::string>> read_body(const asgi::Receive& receive,
+                                                      std::size_t max_body) {
   std::string body;
   for (;;) {
     asgi::ReceiveEvent event = co_await receive();
     if (auto* request = std::get_if<asgi::HttpRequest>(&event)) {
+      if (request->body.size() > max_body - body.size()) co_return std::nullopt;
       body += request->body;
       if (!request->more_body) co_return body;
     } else if (std::holds_alternative<asgi::HttpDisconnect>(event)) {
@@ -79,32 +115,39 @@ asgi::awaitable<void> send_response(const asgi::Send& send, Response response) {
   co_await send(asgi::HttpResponseBody{std::move(response.body), false});
 }
 
-asgi::awaitable<void> run_async_view(std::shared_ptr<const Routes> routes, std::size_t index,
-                                     asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
-  const Router::Route& route = (*routes)[index];
-  std::string body = co_await read_body(receive);
-  Request request = make_request(scope.method, scope.path, scope.query_string,
-                                 std::move(scope.headers), std::move(body), scope.state);
-  request.params = route.pattern.match(scope.path).value_or(Captures{});
-  co_await send_response(send, co_await route.async_view(std::move(request)));
+// A sync view on the SyncExecutor, so that it may block.
+asgi::awaitable<Response> run_sync_view(SyncExecutor& executor, const SyncView& view,
+                                        Request request) {
+  Response response;
+  co_await run_sync(executor, [&] { response = view(std::move(request)); });
+  co_return response;
 }
 
-asgi::App async_endpoint(std::shared_ptr<const Routes> routes, std::size_t index) {
-  return [routes, index](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
-    return run_async_view(routes, index, std::move(scope), std::move(receive), std::move(send));
-  };
-}
-
-asgi::awaitable<void> dispatch_async(std::shared_ptr<const Routes> routes,
-                                     std::shared_ptr<const std::vector<asgi::App>> endpoints,
+asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExecutor& executor,
                                      asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
   if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
-  if (auto index = find_route(*routes, scope.path)) {
-    co_await (*endpoints)[*index](std::move(scope), std::move(receive), std::move(send));
+  auto match = find_route(table->routes, scope.path);
+  if (!match) {
+    co_await send_response(send, unmatched_response(table->routes, scope.path, scope.root_path,
+                                                    scope.raw_path, scope.query_string));
     co_return;
   }
-  co_await send_response(send, unmatched_response(*routes, scope.path, scope.root_path,
-                                                  scope.raw_path, scope.query_string));
+  std::optional<std::string> body;
+  if (!announced_too_large(scope.headers, table->max_body))
+    body = co_await read_body(receive, table->max_body);
+  if (!body) {
+    co_await send_response(send, too_large_response(table->max_body));
+    co_return;
+  }
+  Request request = make_request(std::move(scope.method), std::move(scope.path),
+                                 std::move(scope.query_string), std::move(scope.headers),
+                                 std::move(*body), std::move(scope.state),
+                                 std::move(match->captures));
+  const Router::Route& route = *match->route;
+  Response response = route.async_view
+                          ? co_await route.async_view(std::move(request))
+                          : co_await run_sync_view(executor, route.sync_view, std::move(request));
+  co_await send_response(send, std::move(response));
 }
 
 // ---- sync side -----------------------------------------------------------------
@@ -114,16 +157,49 @@ wsgi::Body start_sync_response(wsgi::StartResponse& start_response, Response res
   return wsgi::Body(std::move(response.body));
 }
 
-wsgi::App sync_endpoint(std::shared_ptr<const Routes> routes, std::size_t index) {
-  return [routes, index](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
-    const Router::Route& route = (*routes)[index];
-    Request request = make_request(environ.request_method, environ.path_info,
-                                   environ.query_string, environ.headers,
-                                   environ.input ? environ.input->read() : std::string(),
-                                   environ.state);
-    request.params = route.pattern.match(environ.path_info).value_or(Captures{});
-    return start_sync_response(start_response, route.sync_view(std::move(request)));
+// The whole body, or nullopt when it is longer than `max_body`.
+std::optional<std::string> read_body(wsgi::Environ& environ, std::size_t max_body) {
+  if (!environ.input) return std::string();
+  std::string body = environ.input->read(max_body + 1);
+  if (body.size() > max_body) return std::nullopt;
+  return body;
+}
+
+asgi::awaitable<void> answer_async([[maybe_unused]] std::shared_ptr<const Table> table,
+                                   const AsyncView& view,
+                                   Request request, asgi::Send send) {
+  co_await send_response(send, co_await view(std::move(request)));
+}
+
+// An async view from a sync thread: on a fresh loop, through asgi_to_wsgi.
+wsgi::Body run_async_view(std::shared_ptr<const Table> table, const AsyncView& view,
+                          Request request, wsgi::Environ& environ,
+                          wsgi::StartResponse& start_response) {
+  auto shared_request = std::make_shared<Request>(std::move(request));
+  asgi::App app = [table, &view, shared_request](asgi::Scope&&, asgi::Receive, asgi::Send send) {
+    // `view` lives in `table`, which the coroutine keeps alive.
+    return answer_async(table, view, std::move(*shared_request), std::move(send));
   };
+  return asgi_to_wsgi(std::move(app))(environ, start_response);
+}
+
+wsgi::Body dispatch_sync(const std::shared_ptr<const Table>& table, wsgi::Environ& environ,
+                         wsgi::StartResponse& start_response) {
+  auto match = find_route(table->routes, environ.path_info);
+  if (!match)
+    return start_sync_response(
+        start_response, unmatched_response(table->routes, environ.path_info, environ.script_name,
+                                           environ.raw_path, environ.query_string));
+  std::optional<std::string> body;
+  if (!announced_too_large(environ.headers, table->max_body))
+    body = read_body(environ, table->max_body);
+  if (!body) return start_sync_response(start_response, too_large_response(table->max_body));
+  Request request = make_request(environ.request_method, environ.path_info, environ.query_string,
+                                 environ.headers, std::move(*body), environ.state,
+                                 std::move(match->captures));
+  const Router::Route& route = *match->route;
+  if (route.sync_view) return start_sync_response(start_response, route.sync_view(std::move(request)));
+  return run_async_view(table, route.async_view, std::move(request), environ, start_response);
 }
 
 }  // namespace
@@ -176,32 +252,23 @@ Router& Router::path(std::string pattern, SyncView view) {
   return *this;
 }
 
+Router& Router::max_body_size(std::size_t bytes) {
+  max_body_ = bytes;
+  return *this;
+}
+
 asgi::App Router::as_async(SyncExecutor& sync_executor) const {
-  auto routes = std::make_shared<const Routes>(routes_);
-  auto endpoints = std::make_shared<std::vector<asgi::App>>();
-  for (std::size_t i = 0; i < routes->size(); ++i)
-    endpoints->push_back((*routes)[i].async_view
-                             ? async_endpoint(routes, i)
-                             : wsgi_to_asgi(sync_endpoint(routes, i), sync_executor));
-  return [routes, endpoints = std::shared_ptr<const std::vector<asgi::App>>(endpoints)](
-             asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
-    return dispatch_async(routes, endpoints, std::move(scope), std::move(receive),
+  auto table = std::make_shared<const Table>(Table{routes_, max_body_});
+  return [table, &sync_executor](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
+    return dispatch_async(table, sync_executor, std::move(scope), std::move(receive),
                           std::move(send));
   };
 }
 
 wsgi::App Router::as_sync() const {
-  auto routes = std::make_shared<const Routes>(routes_);
-  auto endpoints = std::make_shared<std::vector<wsgi::App>>();
-  for (std::size_t i = 0; i < routes->size(); ++i)
-    endpoints->push_back((*routes)[i].sync_view ? sync_endpoint(routes, i)
-                                                : asgi_to_wsgi(async_endpoint(routes, i)));
-  return [routes, endpoints](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
-    if (auto index = find_route(*routes, environ.path_info))
-      return (*endpoints)[*index](environ, start_response);
-    return start_sync_response(start_response,
-                               unmatched_response(*routes, environ.path_info, environ.script_name,
-                                                  environ.raw_path, environ.query_string));
+  auto table = std::make_shared<const Table>(Table{routes_, max_body_});
+  return [table](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
+    return dispatch_sync(table, environ, start_response);
   };
 }
 

@@ -11,15 +11,23 @@
 // Django's APPEND_SLASH does. No match: 404 with a JSON body.
 //
 // The router provides both forms natively. Async form: async views run on the
-// loop; sync views run through wsgi_to_asgi on the server's SyncExecutor, so
-// with one thread they serialise (Django's thread-sensitive behaviour, kept on
+// loop; sync views run on the server's SyncExecutor (run_sync), so with one
+// thread they serialise (Django's thread-sensitive behaviour, kept on
 // purpose). Sync form: sync views run in the calling thread; async views run
 // through asgi_to_wsgi, on a fresh loop per request.
+//
+// A view gets the whole request body, so the router buffers it, up to
+// max_body_size() bytes (Django's DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MiB by
+// default). A longer body, or a Content-Length announcing one, is answered
+// with 413 without calling the view, and without reading more of it. A
+// server's own limit (Config::limit_request_body) cuts the body earlier when
+// it is lower.
 //
 // Routes are copied when a form is created; later path() calls do not change
 // forms already made.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +41,8 @@ class Router {
  public:
   Router& path(std::string pattern, AsyncView view);
   Router& path(std::string pattern, SyncView view);
+  // The longest request body a view is given (bytes); longer ones get 413.
+  Router& max_body_size(std::size_t bytes);
 
   asgi::App as_async(SyncExecutor& sync_executor) const;
   wsgi::App as_sync() const;
@@ -63,6 +73,7 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  std::size_t max_body_ = 2'621'440;
 };
 
 }  // namespace csgi::web

@@ -13,12 +13,6 @@ namespace csgi::testing {
 
 namespace asio = boost::asio;
 
-namespace {
-
-constexpr std::string_view error_body = "Internal Server Error";
-
-}  // namespace
-
 // Both sides of one exchange; everything runs on the test's loop thread.
 struct Exchange::State {
   State(const asio::any_io_executor& executor, asgi::Scope scope_)
@@ -35,9 +29,12 @@ struct Exchange::State {
   bool response_complete = false;
   bool disconnected = false;
   bool app_done = false;
+  bool receiving = false;  // a receive() of the app is in progress
+  bool sending = false;    // a send() of the app is in progress
   std::exception_ptr error;
 
   asgi::awaitable<asgi::ReceiveEvent> receive() {
+    asgi::PendingCall pending(receiving, "receive()");
     for (;;) {
       if (disconnected) co_return asgi::HttpDisconnect{};
       if (!incoming.empty()) {
@@ -51,6 +48,7 @@ struct Exchange::State {
   }
 
   asgi::awaitable<void> send(asgi::SendEvent event) {
+    asgi::PendingCall pending(sending, "send()");
     if (disconnected) throw asgi::ClientDisconnected();
     check_order(event);
     outgoing = std::move(event);
@@ -147,16 +145,13 @@ asgi::awaitable<TestResponse> Exchange::response(bool raise_app_exceptions) {
   if (state_->error) {
     // A server answers 500 while nothing was written, and aborts after.
     if (raise_app_exceptions || !response.chunks.empty()) std::rethrow_exception(state_->error);
-    co_return TestResponse{500, {{"content-type", "text/plain; charset=utf-8"}},
-                           std::string(error_body), {std::string(error_body)}, {}};
+    co_return detail::server_error_response();
   }
   if (!state_->started) throw std::runtime_error("app returned without starting a response");
   if (!state_->response_complete)
     throw std::runtime_error("app returned without completing its response");
   co_return response;
 }
-
-bool Exchange::app_finished() const { return state_->app_done; }
 
 const asgi::Scope& Exchange::scope() const { return state_->scope; }
 

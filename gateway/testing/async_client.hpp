@@ -54,7 +54,6 @@ class Exchange {
   // Reads the remaining events into a response (see AsyncClient for errors).
   asgi::awaitable<TestResponse> response(bool raise_app_exceptions = true);
 
-  bool app_finished() const;
   const asgi::Scope& scope() const;
 
  private:

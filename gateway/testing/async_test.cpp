@@ -1,7 +1,11 @@
 #include "gateway/testing/async_test.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "gateway/common.hpp"
 #include "runtime/executor.hpp"
@@ -32,6 +36,19 @@ void run_async_test(const std::function<boost::asio::awaitable<void>()>& body,
   }
   if (error)
     ADD_FAILURE() << "exception escaped the test coroutine: " << exception_message(error);
+}
+
+boost::asio::awaitable<std::exception_ptr> overlap(boost::asio::awaitable<void> first,
+                                                   boost::asio::awaitable<void> second) {
+  namespace asio = boost::asio;
+  auto executor = co_await asio::this_coro::executor;
+  // Both starts are queued in order: `second` starts once `first` yields.
+  auto [order, first_error, second_error] =
+      co_await asio::experimental::make_parallel_group(
+          asio::co_spawn(executor, std::move(first), asio::deferred),
+          asio::co_spawn(executor, std::move(second), asio::deferred))
+          .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
+  co_return second_error;
 }
 
 }  // namespace csgi::testing

@@ -13,11 +13,11 @@
 // work), or when it runs longer than the timeout. Work the body left running
 // is abandoned when it returns.
 //
-// ASSERT_* macros `return`, which a coroutine cannot: use EXPECT_*, or
-// CSGI_CO_ASSERT(condition) to fail and leave the body.
+// ASSERT_* macros `return`, which a coroutine cannot: use EXPECT_*.
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <functional>
 
 #include <boost/asio/awaitable.hpp>
@@ -29,6 +29,13 @@ namespace csgi::testing {
 void run_async_test(const std::function<boost::asio::awaitable<void>()>& body,
                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// Runs `first` and, once it waits, `second` beside it on the caller's
+// executor; when one fails the other is cancelled, and the call returns once
+// both ended, with what `second` threw (null if nothing). For tests of what
+// overlapping calls do, such as a second receive() while one is pending.
+boost::asio::awaitable<std::exception_ptr> overlap(boost::asio::awaitable<void> first,
+                                                   boost::asio::awaitable<void> second);
+
 }  // namespace csgi::testing
 
 #define CSGI_ASYNC_TEST(suite, name)                                                  \
@@ -37,11 +44,3 @@ void run_async_test(const std::function<boost::asio::awaitable<void>()>& body,
     ::csgi::testing::run_async_test([] { return csgi_async_test_##suite##_##name(); }); \
   }                                                                                   \
   static ::boost::asio::awaitable<void> csgi_async_test_##suite##_##name()
-
-#define CSGI_CO_ASSERT(condition)                                    \
-  do {                                                               \
-    if (!(condition)) {                                              \
-      ADD_FAILURE() << "assertion failed: " #condition;              \
-      co_return;                                                     \
-    }                                                                \
-  } while (false)

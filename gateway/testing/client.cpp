@@ -9,8 +9,6 @@ namespace csgi::testing {
 
 namespace {
 
-constexpr std::string_view error_body = "Internal Server Error";
-
 // Collects what a ResponseDriver sends, framed as a server would frame it;
 // refuses non-empty chunks once the simulated client has gone.
 class Collector {
@@ -78,8 +76,7 @@ TestResponse Client::request(std::string_view method, std::string_view target, H
     if (!collector.disconnected()) throw;
   } catch (...) {
     if (options_.raise_app_exceptions || driver.head_sent()) throw;
-    return TestResponse{500, {{"content-type", "text/plain; charset=utf-8"}},
-                        std::string(error_body), {std::string(error_body)}, {}};
+    return detail::server_error_response();
   }
   return std::move(collector.response());
 }

@@ -1,26 +1,11 @@
 #include "gateway/testing/request_factory.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "gateway/convert.hpp"
+#include "runtime/ascii.hpp"
 
 namespace csgi::testing {
 
 namespace {
-
-std::string to_lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-std::string to_upper(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
 bool method_has_body(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH";
@@ -31,13 +16,13 @@ bool method_has_body(std::string_view method) {
 asgi::Scope RequestFactory::scope(std::string_view method, std::string_view target,
                                   Headers headers, std::string_view body) const {
   asgi::Scope scope;
-  scope.method = to_upper(method);
+  scope.method = ascii::to_upper(std::string(method));
   std::size_t question = target.find('?');
   scope.raw_path = std::string(target.substr(0, question));
   if (scope.raw_path.empty()) scope.raw_path = "/";
   if (question != std::string_view::npos) scope.query_string = target.substr(question + 1);
   scope.path = percent_decode(scope.raw_path);
-  for (auto& [name, value] : headers) name = to_lower(std::move(name));
+  for (auto& [name, value] : headers) name = ascii::to_lower(std::move(name));
   for (const auto& header : default_headers)
     if (!find_header(headers, header.first)) headers.push_back(header);
   bool streamed = find_header(headers, "transfer-encoding").has_value();

@@ -16,4 +16,9 @@ void detail::add_framing_header(TestResponse& response, std::optional<std::size_
     response.headers.emplace_back("transfer-encoding", "chunked");
 }
 
+TestResponse detail::server_error_response() {
+  const std::string body = "Internal Server Error";
+  return TestResponse{500, {{"content-type", "text/plain; charset=utf-8"}}, body, {body}, {}};
+}
+
 }  // namespace csgi::testing

@@ -35,6 +35,10 @@ namespace detail {
 // that has no body (1xx, 204, 304).
 void add_framing_header(TestResponse& response, std::optional<std::size_t> whole_body);
 
+// What a server answers for an app's exception before its response started
+// (spec/async.md, "Error Handling"): 500, text/plain, "Internal Server Error".
+TestResponse server_error_response();
+
 }  // namespace detail
 
 }  // namespace csgi::testing

@@ -361,6 +361,7 @@ void Connection::on_watch(const boost::system::error_code& error, unsigned gener
 }
 
 asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
+  asgi::PendingCall pending(receiving_, "receive()");
   for (;;) {
     // Reset before looking, so that bytes arriving during the flush below
     // are not missed by the wait at the end.
@@ -392,6 +393,7 @@ asio::awaitable<asgi::ReceiveEvent> Connection::receive() {
 }
 
 asio::awaitable<void> Connection::send(asgi::SendEvent event) {
+  asgi::PendingCall pending(sending_, "send()");
   if (peer_gone_) throw asgi::ClientDisconnected();
   send_event(conn_, std::move(event));
   if (!write_available()) co_await flush();

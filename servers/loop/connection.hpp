@@ -186,6 +186,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   Interrupt interrupt_ = Interrupt::none;
   Watch watch_;
   bool peer_gone_ = false;  // the peer closed, or a read/write failed
+  // The app's receive() or send() is in progress: a second one while it is
+  // throws (asgi::PendingCall).
+  bool receiving_ = false;
+  bool sending_ = false;
 };
 
 }  // namespace csgi::servers::loop

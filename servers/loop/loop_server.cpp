@@ -103,7 +103,7 @@ int LoopServer::run(const RunOptions& options) {
 
   asio::co_spawn(io_, main(options), [this](std::exception_ptr error) {
     if (!error) return;
-    error_log()->error("the server stopped on an error: {}", describe_exception(error));
+    error_log()->error("the server stopped on an error: {}", exception_message(error));
     exit_code_ = worker_exit::failure;
     io_.stop();
   });

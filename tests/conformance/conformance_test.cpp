@@ -1,6 +1,6 @@
 // The same HTTP scenarios through real sockets against every server kind, each
 // hosting the async and the sync conformance app (tests/conformance/test_apps.hpp).
-// A new server joins by adding one line to server_kinds().
+// A new server joins by adding one line to server_kinds() (fixture.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "gateway/adapters.hpp"
+#include "gateway/testing/async_test.hpp"
 
 namespace csgi::conformance {
 
@@ -48,6 +49,18 @@ awaitable<std::string> read_body(asgi::Receive& receive) {
     body += request->body;
     if (!request->more_body) co_return body;
   }
+}
+
+awaitable<void> receive_one(asgi::Receive receive) { co_await receive(); }
+
+bool is_protocol_violation(std::exception_ptr error) {
+  try {
+    if (error) std::rethrow_exception(error);
+  } catch (const asgi::ProtocolViolation&) {
+    return true;
+  } catch (...) {
+  }
+  return false;
 }
 
 // Sets a flag however the coroutine ends: by returning, throwing or being
@@ -107,6 +120,36 @@ awaitable<void> serve_http_async(std::shared_ptr<Probe> probe, asgi::Scope scope
       }
     }
   }
+  if (path == "/bad-start") {
+    bool refused = false;
+    try {
+      co_await send(asgi::HttpResponseStart{200, {{"bad name", "x"}}});
+    } catch (const asgi::ProtocolViolation&) {
+      refused = true;
+    }
+    if (refused) co_return co_await answer(send, 200, "refused at start");
+    co_return co_await send(asgi::HttpResponseBody{"accepted", false});
+  }
+  if (path == "/double-receive") {
+    co_await read_body(receive);
+    auto error = co_await testing::overlap(receive_one(receive), receive_one(receive));
+    co_return co_await answer(send, 200, is_protocol_violation(error) ? "second receive refused"
+                                                                      : "second receive accepted");
+  }
+  if (path == "/double-send") {
+    co_await send(asgi::HttpResponseStart{200, {{"content-type", "text/plain"}}});
+    // A send is pending while the server has not taken its chunk: at once
+    // where the server takes a chunk only between calls of the app, once the
+    // socket is full where it writes during the call. The client reads
+    // nothing, so one of the first sends waits, and the second beside it must
+    // be refused; until then each second send is one that came after.
+    std::exception_ptr error;
+    for (int round = 0; !error && round < 100000; ++round)
+      error = co_await testing::overlap(send(asgi::HttpResponseBody{std::string(16 << 10, 'x'), true}),
+                                        send(asgi::HttpResponseBody{"second", true}));
+    probe->second_send = is_protocol_violation(error) ? 1 : 2;
+    throw std::runtime_error("double send done");
+  }
   co_await answer(send, 404, "not found");
 }
 
@@ -155,6 +198,27 @@ wsgi::Body serve_http_sync(const std::shared_ptr<Probe>& probe, wsgi::Environ& e
     return wsgi::Body::generate([sent]() -> std::optional<std::string> {
       if (std::exchange(*sent, true)) throw std::runtime_error("boom after start");
       return "partial";
+    });
+  }
+  if (path == "/bad-start") {
+    try {
+      start_response(200, {{"bad name", "x"}});
+    } catch (const std::logic_error&) {
+      return answer_sync(start_response, 200, "refused at start");
+    }
+    return wsgi::Body("accepted");
+  }
+  if (path == "/late-write") {
+    wsgi::Write write = start_response(200, {{"content-type", "text/plain"}});
+    auto done = std::make_shared<bool>(false);
+    return wsgi::Body::generate([write, done]() -> std::optional<std::string> {
+      if (std::exchange(*done, true)) return std::nullopt;
+      try {
+        write("late");
+      } catch (const std::logic_error&) {
+        return "late write refused";
+      }
+      return "late write accepted";
     });
   }
   return answer_sync(start_response, 404, "not found");

@@ -14,6 +14,16 @@
 //   /raise-after      starts, sends "partial", throws
 //   /incomplete       starts, sends "partial" with more_body, returns (async only)
 //   /wait-disconnect  receives until http.disconnect (async only)
+//   /bad-start        starts with an invalid header name; 200 "refused at start"
+//                     when that start threw, as it must, at the call
+//   /late-write       calls write from Body::next, after returning (sync only);
+//                     200 "late write refused" when write threw
+//   /double-receive   reads the body, then calls receive() while another is
+//                     pending; 200 "second receive refused" when it threw
+//                     (async only)
+//   /double-send      sends pieces, each with a second send() beside it, until
+//                     one is pending when its second comes (the client must not
+//                     read); sets Probe::second_send and throws (async only)
 #pragma once
 
 #include <atomic>
@@ -30,6 +40,8 @@ struct Probe {
   std::atomic<bool> fail_startup{false};     // lifespan startup fails when set
   std::atomic<bool> shutdown_ran{false};     // lifespan shutdown reached the app
   std::atomic<int> slow_finished{0};         // /slow requests that completed
+  // /double-send: 1 when the second send() was refused, 2 when it was not.
+  std::atomic<int> second_send{0};
 };
 
 enum class AppKind { async, sync };

@@ -16,6 +16,7 @@ namespace {
 using test::Transcript;
 using test::what;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 asgi::App json_app(SyncExecutor& executor) {
   web::Router router;
@@ -236,6 +237,31 @@ CSGI_ASYNC_TEST(AsyncClient, ApplicationIsCalledInItsAsyncForm) {
   AsyncClient client(router.application("site"), executor);
   TestResponse r = co_await client.get("/sync/");
   EXPECT_EQ(r.body, "from sync");
+}
+
+CSGI_ASYNC_TEST(AsyncClient, SecondPendingReceiveThrows) {
+  std::exception_ptr second;
+  asgi::App app = [&](asgi::Scope, asgi::Receive receive, asgi::Send) -> asgi::awaitable<void> {
+    auto receive_one = [](asgi::Receive receive) -> asgi::awaitable<void> { co_await receive(); };
+    second = co_await overlap(receive_one(receive), receive_one(receive));
+  };
+  AsyncClient client(app);
+  auto exchange = co_await client.open("POST", "/");  // no body yet: the first waits
+  co_await exchange->finished();
+  EXPECT_THAT(what(second), HasSubstr("receive() called while another receive() is pending"));
+}
+
+CSGI_ASYNC_TEST(AsyncClient, SecondPendingSendThrows) {
+  std::exception_ptr second;
+  asgi::App app = [&](asgi::Scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
+    // The first waits until the test takes its event, which it does not.
+    second = co_await overlap(send(asgi::HttpResponseStart{200, {}, false}),
+                              send(asgi::HttpResponseBody{"x", false}));
+  };
+  AsyncClient client(app);
+  auto exchange = co_await client.open("GET", "/", {{"content-length", "0"}});
+  co_await exchange->finished();
+  EXPECT_THAT(what(second), HasSubstr("send() called while another send() is pending"));
 }
 
 CSGI_ASYNC_TEST(AsyncTest, BodyRunsOnAMarkedEventLoopThread) {

@@ -14,7 +14,7 @@ namespace csgi {
 namespace {
 
 using test::AsyncServerStub;
-using test::ErrorLogCapture;
+using testing::ErrorLogCapture;
 using test::Transcript;
 using test::what;
 using ::testing::ElementsAre;

@@ -11,7 +11,7 @@
 namespace csgi::wsgi {
 namespace {
 
-using test::ErrorLogCapture;
+using testing::ErrorLogCapture;
 using test::returning;
 using test::what;
 using ::testing::ElementsAre;
@@ -134,6 +134,51 @@ TEST(ResponseDriver, DisconnectDuringCloseAfterACompleteResponseIsNotLogged) {
                                          [] { throw asgi::ClientDisconnected(); }); };
   EXPECT_EQ(host.run(returning(body)), nullptr);
   EXPECT_EQ(log.text(), "");
+}
+
+TEST(ResponseDriver, InvalidHeaderThrowsAtStartResponseAndRecordsNothing) {
+  Host host;
+  bool refused = false;
+  App app = [&](Environ&, StartResponse& start_response) {
+    try {
+      start_response(200, {{"bad name", "x"}});
+    } catch (const std::logic_error&) {
+      refused = true;
+    }
+    start_response(201, {});  // the failed call counted for nothing
+    return Body("ok");
+  };
+  EXPECT_EQ(host.run(app), nullptr);
+  EXPECT_TRUE(refused);
+  EXPECT_THAT(host.sent, ElementsAre("head 201", "chunk ok end"));
+}
+
+TEST(ResponseDriver, InvalidStatusOrValueThrowsAtStartResponse) {
+  for (auto [status, headers] : {std::pair<int, Headers>{99, {}}, {600, {}},
+                                 {200, {{"x-a", "line\r\nbreak"}}}}) {
+    Host host;
+    App app = [&](Environ&, StartResponse& start_response) {
+      EXPECT_THROW(start_response(status, headers), std::logic_error) << status;
+      start_response(200, {});
+      return Body();
+    };
+    EXPECT_EQ(host.run(app), nullptr);
+  }
+}
+
+TEST(ResponseDriver, WriteAfterTheAppReturnedThrows) {
+  Host host;
+  App app = [](Environ&, StartResponse& start_response) {
+    Write write = start_response(200, {});
+    write("early");
+    return Body::generate([write]() -> std::optional<std::string> {
+      write("late");
+      return std::nullopt;
+    });
+  };
+  std::exception_ptr error = host.run(app);
+  EXPECT_EQ(what(error), "write called after the app returned");
+  EXPECT_THAT(host.sent, ElementsAre("head 200", "chunk early more"));
 }
 
 }  // namespace

@@ -6,17 +6,15 @@
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include "gateway/asgi.hpp"
+#include "gateway/testing/error_log_capture.hpp"
 #include "gateway/wsgi.hpp"
 
 namespace csgi::test {
@@ -133,21 +131,6 @@ inline std::exception_ptr run_async_app(const asgi::App& app, AsyncServerStub& s
   EXPECT_TRUE(done) << "the app never completed";
   return error;
 }
-
-// Captures what is logged to "csgi.error" while it lives.
-class ErrorLogCapture {
- public:
-  ErrorLogCapture() {
-    spdlog::drop("csgi.error");
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
-    spdlog::register_logger(std::make_shared<spdlog::logger>("csgi.error", sink));
-  }
-  ~ErrorLogCapture() { spdlog::drop("csgi.error"); }
-  std::string text() const { return stream_.str(); }
-
- private:
-  std::ostringstream stream_;
-};
 
 // A sync app that starts a 200 with `headers` and returns `make_body()`.
 inline wsgi::App returning(std::function<wsgi::Body()> make_body, Headers headers = {}) {

@@ -120,6 +120,47 @@ TEST(Router, SyncFormRunsAsyncViewsOnAFreshLoopInTheCallingThread) {
   EXPECT_TRUE(async_placement.on_event_loop);
 }
 
+TEST(Router, BodyOverTheMaximumIs413WithoutCallingTheViewInBothForms) {
+  Placement async_placement, sync_placement;
+  Router router = mixed_router(async_placement, sync_placement);
+  router.max_body_size(6);
+  SyncExecutor executor;
+  for (const char* path : {"/async/", "/sync/"}) {
+    AsyncServerStub server;
+    server.incoming = {asgi::HttpRequest{"pay", true}, asgi::HttpRequest{"load", false}};
+    test::run_async_app(router.as_async(executor), server, scope_for(path));
+    EXPECT_EQ(answer(server).first, 413) << path;
+    SyncServerStub sync_server("payload");
+    sync_server.environ.path_info = path;
+    EXPECT_EQ(call_sync(router.as_sync(), sync_server).first, 413) << path;
+  }
+  EXPECT_EQ(async_placement.thread, std::thread::id());
+  EXPECT_EQ(sync_placement.thread, std::thread::id());
+}
+
+TEST(Router, AnnouncedLengthOverTheMaximumIs413BeforeReading) {
+  Placement async_placement, sync_placement;
+  Router router = mixed_router(async_placement, sync_placement);
+  router.max_body_size(6);
+  SyncExecutor executor;
+  AsyncServerStub server;
+  server.incoming = {asgi::HttpRequest{"payload", false}};
+  asgi::Scope scope = scope_for("/async/");
+  scope.headers = {{"content-length", "7"}};
+  test::run_async_app(router.as_async(executor), server, std::move(scope));
+  EXPECT_EQ(answer(server).first, 413);
+  EXPECT_EQ(server.incoming.size(), 1u);  // nothing of the body was read
+}
+
+TEST(Router, BodyOfTheMaximumSizeReachesTheView) {
+  Placement async_placement, sync_placement;
+  Router router = mixed_router(async_placement, sync_placement);
+  router.max_body_size(7);
+  SyncServerStub server("payload");
+  server.environ.path_info = "/sync/";
+  EXPECT_EQ(call_sync(router.as_sync(), server).first, 200);
+}
+
 TEST(Router, UnknownPathIsA404WithAJsonBodyInBothForms) {
   Placement async_placement, sync_placement;
   Router router = mixed_router(async_placement, sync_placement);

@@ -26,6 +26,10 @@ struct Config {
   // threaded server: connection threads (default 64). Read it through
   // thread_count(), which applies the kind's default.
   std::optional<std::size_t> threads;
+  // Loop server: run the sync threads under SCHED_BATCH (runtime/executor.hpp,
+  // SyncScheduling::batch). Off by default: threads an app starts from a sync
+  // thread would inherit the policy.
+  bool sync_batch_scheduling = false;
   std::size_t workers = 1;            // > 1 starts the supervisor
   bool supervise = false;
 

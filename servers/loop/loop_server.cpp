@@ -66,7 +66,8 @@ LoopServer::LoopServer(const Config& config, const Application& app, Listener li
     : config_(config),
       application_(app),
       listener_(std::move(listener)),
-      sync_(config.thread_count()),
+      sync_(config.thread_count(),
+            config.sync_batch_scheduling ? SyncScheduling::batch : SyncScheduling::normal),
       context_(std::make_shared<LoopContext>(config_, io_.get_executor())),
       stop_requested_(io_.get_executor()),
       force_stop_(io_.get_executor()) {}

@@ -31,16 +31,6 @@ protocol::ConnectionInfo connection_info(const Config& config, std::optional<End
 
 namespace {
 
-bool is_client_disconnected(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const asgi::ClientDisconnected&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 // Before the response started the client still gets an answer; after, the
 // only honest signal left is to cut the connection.
 CycleEnd fail_response(protocol::ServerConnection& conn) {
@@ -52,7 +42,7 @@ CycleEnd fail_response(protocol::ServerConnection& conn) {
 }  // namespace
 
 CycleEnd end_cycle(protocol::ServerConnection& conn, std::exception_ptr error, bool client_gone) {
-  if (client_gone || (error && is_client_disconnected(error))) return CycleEnd::abort;
+  if (client_gone || holds_exception<asgi::ClientDisconnected>(error)) return CycleEnd::abort;
   if (error) {
     error_log()->error("Exception in the application: {}", describe_exception(error));
     return fail_response(conn);

@@ -99,7 +99,8 @@ int LoopServer::run(const RunOptions& options) {
   context_->limits = protocol_limits(config_);
   if (!listener_.is_unix() && !is_wildcard(listener_.local_endpoint()))
     context_->server_endpoint = listener_.local_endpoint();
-  lifespan_ = make_lifespan(config_.lifespan, context_->app, io_.get_executor());
+  lifespan_ = make_lifespan(config_.lifespan, context_->app, io_.get_executor(),
+                            config_.timeout_graceful_shutdown);
   context_->state = lifespan_->state();
 
   asio::co_spawn(io_, main(options), [this](std::exception_ptr error) {
@@ -154,7 +155,7 @@ asio::awaitable<void> LoopServer::main(RunOptions options) {
   co_await shut_down();
   co_await lifespan_->shutdown();
   log_server_process_finished();
-  // A lifespan app may still be parked on receive(): stop rather than wait.
+  // The lifespan coroutine has ended; what else the app left on the loop is dropped.
   io_.stop();
 }
 

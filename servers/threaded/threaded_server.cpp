@@ -123,7 +123,7 @@ int ThreadedServer::run(const RunOptions& options) {
     std::optional<threaded::LifespanThread> lifespan;
     try {
       app = app_.as_sync();
-      lifespan.emplace(config_.lifespan, app_);
+      lifespan.emplace(config_.lifespan, app_, config_.timeout_graceful_shutdown);
     } catch (...) {
       log_app_load_failed(app_.name, std::current_exception());
       started(false);

@@ -41,14 +41,6 @@ struct Config {
   std::optional<std::size_t> limit_max_requests;          // recycle a worker after N
   std::size_t limit_max_requests_jitter = 0;
 
-  // Set by the supervisor in each worker it forks (servers/supervisor/worker.hpp),
-  // not by the settings table: the write end of the worker's heartbeat channel
-  // (-1: not supervised) and how often the worker's event loop writes to it.
-  int heartbeat_fd = -1;
-  std::chrono::milliseconds heartbeat_interval{1000};
-  // True in a worker the supervisor forked.
-  bool supervised_worker() const { return heartbeat_fd >= 0; }
-
   // protocol limits
   std::size_t limit_request_line = 8190;     // 414 above it
   std::size_t limit_request_head = 65536;    // 431 above it (request line + headers)

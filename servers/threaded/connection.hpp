@@ -17,7 +17,7 @@
 #include "protocol/server_connection.hpp"
 #include "servers/config.hpp"
 #include "servers/cycle.hpp"
-#include "servers/supervisor/worker.hpp"
+#include "servers/worker_hooks.hpp"
 
 namespace csgi::servers::threaded {
 
@@ -30,8 +30,7 @@ struct ConnectionContext {
       : config(config),
         app(std::move(app)),
         state(std::move(state)),
-        limits(protocol_limits(config)),
-        request_budget(config) {}
+        limits(protocol_limits(config)) {}
 
   Config config;
   wsgi::App app;

@@ -283,7 +283,7 @@ TEST_P(RequestLimitTest, WithoutASupervisorTheServerStopsAfterItsLimit) {
     ASSERT_TRUE(reply && reply->status == 200) << "request " << i << "\n" << csgi.log();
   }
   EXPECT_EQ(csgi.wait_exit(), 0) << csgi.log();
-  EXPECT_EQ(csgi.count_in_log("Maximum request limit of 3 exceeded"), 1u) << csgi.log();
+  EXPECT_EQ(csgi.count_in_log("Maximum request limit of 3 reached"), 1u) << csgi.log();
 }
 
 INSTANTIATE_TEST_SUITE_P(ServerKinds, RequestLimitTest, ::testing::Values("loop", "threaded"));

@@ -83,7 +83,7 @@ TEST(ServeWorkersTest, KilledWorkerIsReplacedWithinOneSecondWhileTheOthersKeepSe
       (reply && reply->status == 200 ? answered : failed)++;
     }
   });
-  ::usleep(100'000);
+  ASSERT_TRUE(eventually([&] { return answered > 10; })) << "the load is flowing";
   auto killed_at = std::chrono::steady_clock::now();
   ::kill(victim, SIGKILL);
   bool replaced = eventually(
@@ -93,7 +93,8 @@ TEST(ServeWorkersTest, KilledWorkerIsReplacedWithinOneSecondWhileTheOthersKeepSe
       },
       milliseconds(1000));
   auto took = std::chrono::steady_clock::now() - killed_at;
-  ::usleep(200'000);
+  int before = answered;
+  EXPECT_TRUE(eventually([&] { return answered > before + 10; })) << "served after the kill";
   stop = true;
   client.join();
 
@@ -177,10 +178,11 @@ TEST(ServeWorkersTest, HupUnderSteadyLoadReplacesEveryWorkerWithoutAFailedReques
   auto old = csgi.workers();
 
   SteadyLoad load(csgi.port(), "/", 4);
-  ::usleep(200'000);
+  ASSERT_TRUE(eventually([&] { return load.ok() > 20; })) << "the load is flowing";
   csgi.signal(SIGHUP);
   ASSERT_TRUE(csgi.wait_for_log(") stopped", 2)) << csgi.log();
-  ::usleep(200'000);
+  int before = load.ok();
+  EXPECT_TRUE(eventually([&] { return load.ok() > before + 20; })) << "served by the new workers";
   load.stop();
 
   EXPECT_EQ(load.failed(), 0) << csgi.log();
@@ -201,7 +203,7 @@ TEST(ServeWorkersTest, TtinAndTtouChangeTheWorkerCount) {
   csgi.signal(SIGTTOU);
   EXPECT_TRUE(eventually([&] { return csgi.workers().size() == 1; })) << csgi.log();
   csgi.signal(SIGTTOU);  // never fewer than one
-  ::usleep(200'000);
+  EXPECT_TRUE(csgi.wait_for_log("Number of workers stays at 1")) << csgi.log();
   EXPECT_EQ(csgi.workers().size(), 1u);
   auto reply = get_once(csgi.port(), "/");
   EXPECT_TRUE(reply && reply->status == 200);

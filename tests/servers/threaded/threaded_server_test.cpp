@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -52,13 +54,60 @@ wsgi::Body text(wsgi::StartResponse& start_response, std::string body, int statu
   return body;
 }
 
+// /sleep requests the app has started, for tests to wait on.
+std::atomic<int> sleeps_started{0};
+
 // A sync app: /sleep?ms=N blocks N ms, /throw throws, anything else says "ok".
 Application sync_app() {
+  sleeps_started = 0;
   return Application::from_sync("test-sync", [](wsgi::Environ& environ, wsgi::StartResponse& sr) {
     if (environ.path_info == "/throw") throw std::runtime_error("the app failed");
-    if (environ.path_info == "/sleep")
+    if (environ.path_info == "/sleep") {
+      ++sleeps_started;
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(environ.query_string.substr(3))));
+    }
     return text(sr, "ok");
+  });
+}
+
+// Waits until `condition` holds (true), or 5 s have passed (false).
+template <class Condition>
+bool wait_until(Condition condition) {
+  auto deadline = Clock::now() + 5s;
+  while (!condition()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Connections waiting in the listen queue of the TCP socket listening on
+// `port` (what the kernel reports as its receive queue), or -1 if none listens.
+int accept_queue_length(std::uint16_t port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the column names
+  while (std::getline(table, line)) {
+    unsigned local_port = 0, state = 0, tx = 0, rx = 0;
+    if (std::sscanf(line.c_str(), " %*u: %*x:%x %*x:%*x %x %x:%x", &local_port, &state, &tx, &rx) == 4 &&
+        local_port == port && state == 0x0A)
+      return static_cast<int>(rx);
+  }
+  return -1;
+}
+
+// Waits until every connection made to `port` so far has been accepted.
+bool all_accepted(std::uint16_t port) {
+  return wait_until([&] { return accept_queue_length(port) == 0; });
+}
+
+// Connects to `port`, and says so once the connection is made.
+std::future<Response> get_in_background(std::uint16_t port, std::string target,
+                                        std::promise<void>& connected) {
+  return std::async(std::launch::async, [port, target, &connected] {
+    TestClient client(port);
+    connected.set_value();
+    return client.get(target);
   });
 }
 
@@ -127,7 +176,7 @@ TEST_F(ThreadedServerTest, AppThatThrowsGets500AndTheServerKeepsServing) {
 TEST_F(ThreadedServerTest, AllThreadsBusyGives503AfterTheBoundedWait) {
   BackgroundServer server(threaded_server_factory({.queue_capacity = 4, .queue_timeout = 100ms}), test_config(1), sync_app());
   auto busy = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=800"); });
-  std::this_thread::sleep_for(100ms);  // let the first request take the only thread
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));  // the only thread is taken
   auto start = Clock::now();
   Response refused = TestClient(server.port()).get("/");
   EXPECT_EQ(refused.status, 503);
@@ -366,7 +415,7 @@ TEST_F(ThreadedServerTest, GracefulShutdownFinishesTheRequestInFlight) {
   ASSERT_EQ(idle.get("/").status, 200);
   auto in_flight =
       std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=300"); });
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));
   auto start = Clock::now();
   server.stop();
   EXPECT_EQ(server.wait(), 0);
@@ -380,9 +429,11 @@ TEST_F(ThreadedServerTest, GracefulShutdownServesConnectionsWaitingForAThread) {
   BackgroundServer server(threaded_server_factory(), test_config(1), sync_app());
   auto in_flight =
       std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=300"); });
-  std::this_thread::sleep_for(100ms);  // the only thread is taken
-  auto waiting = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/"); });
-  std::this_thread::sleep_for(100ms);  // accepted, queued for the thread
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));  // the only thread is taken
+  std::promise<void> connected;
+  auto waiting = get_in_background(server.port(), "/", connected);
+  connected.get_future().wait();
+  ASSERT_TRUE(all_accepted(server.port()));  // accepted, queued for the thread
   server.stop();
   EXPECT_EQ(server.wait(), 0);
   EXPECT_EQ(in_flight.get().status, 200);
@@ -393,22 +444,26 @@ TEST_F(ThreadedServerTest, ConnectionWhoseRequestIsOnTheWayKeepsItsThreadFromAWa
   BackgroundServer server(threaded_server_factory(), test_config(1), sync_app());
   auto busy =
       std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=200"); });
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));
   TestClient late(server.port());  // connected; its request follows
-  std::this_thread::sleep_for(20ms);
-  auto waiting = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/"); });
-  std::this_thread::sleep_for(300ms);  // the thread is free again and took `late` first
+  ASSERT_TRUE(all_accepted(server.port()));
+  std::promise<void> connected;
+  auto waiting = get_in_background(server.port(), "/", connected);
+  connected.get_future().wait();
+  ASSERT_TRUE(all_accepted(server.port()));
+  // The thread frees up and takes `late`, queued first, before `waiting`;
+  // `late` is a slow client: its request comes a while after.
+  EXPECT_EQ(busy.get().status, 200);
+  std::this_thread::sleep_for(100ms);
   EXPECT_EQ(late.get("/").status, 200);
   EXPECT_EQ(waiting.get().status, 200);
-  EXPECT_EQ(busy.get().status, 200);
 }
 
 TEST_F(ThreadedServerTest, GracefulShutdownServesAConnectionWhoseRequestIsOnTheWay) {
   BackgroundServer server(threaded_server_factory(), test_config(2), sync_app());
   TestClient late(server.port());
-  std::this_thread::sleep_for(100ms);  // accepted and taken by a thread
+  ASSERT_TRUE(all_accepted(server.port()));  // accepted and handed to a thread
   server.stop();
-  std::this_thread::sleep_for(100ms);
   EXPECT_EQ(late.get("/").status, 200);
   EXPECT_EQ(server.wait(), 0);
 }
@@ -447,7 +502,7 @@ TEST_F(ThreadedServerTest, ShutdownTimeoutAbortsStuckConnections) {
   config.timeout_graceful_shutdown = 100ms;
   BackgroundServer server(threaded_server_factory(), config, sync_app());
   auto stuck = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=600"); });
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));
   auto start = Clock::now();
   server.stop();
   server.wait();

@@ -21,8 +21,9 @@ asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor);
 // An async app as a sync one. Each call runs `app` to completion on a fresh
 // event loop run by the calling thread, so awaits inside it (timers, gather,
 // client calls) run concurrently with each other. Fresh: nothing of an earlier
-// call remains in it (a thread's loop is reused only when a call left no work
-// in it). Throws NestedEventLoopError when called on an event-loop thread.
+// call remains in it (the loop of the caller's Environ::loop_cache is reused
+// only when a call left no work in it). Throws NestedEventLoopError when
+// called on an event-loop thread.
 wsgi::App asgi_to_wsgi(asgi::App app);
 
 class NestedEventLoopError : public std::logic_error {

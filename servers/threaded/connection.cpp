@@ -104,6 +104,8 @@ class Driver {
   std::optional<Endpoint> client_;
   protocol::ServerConnection conn_;
   bool gone_ = false;  // the peer closed or reset, or a write failed
+  // The loop an async app's calls reuse (asgi_to_wsgi), this connection's own.
+  wsgi::LoopCache loops_;
 };
 
 // wsgi.input over the connection: blocks on the socket while the protocol has
@@ -212,6 +214,7 @@ bool Driver::serve_request(asgi::Scope scope, bool& polite) {
   wsgi::Environ environ = environ_from_scope(scope);
   RequestInput input(*this);
   environ.input = &input;
+  environ.loop_cache = &loops_;
   environ.multithread = true;
   if (!environ.state) environ.state = context_.state;
 

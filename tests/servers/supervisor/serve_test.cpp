@@ -12,6 +12,7 @@
 
 #include "csgi_process.hpp"
 #include "harness.hpp"
+#include "tests/servers/accept_queue.hpp"
 
 namespace csgi::servers::testing {
 namespace {
@@ -112,8 +113,8 @@ TEST(ServeWorkersTest, KilledWorkerIsReplacedWithinOneSecondWhileTheOthersKeepSe
 }
 
 // Sends `n` requests for `target` at once, each on its own connection, calls
-// `then` once all are sent and have had 300 ms to be accepted, and returns how
-// many were answered 200.
+// `then` once all are sent and the workers have accepted every connection, and
+// returns how many were answered 200.
 template <class Then>
 int answered_while(std::uint16_t port, int n, const std::string& target, Then then) {
   std::atomic<int> sent{0}, answered{0};
@@ -127,7 +128,7 @@ int answered_while(std::uint16_t port, int n, const std::string& target, Then th
       if (reply && reply->status == 200) ++answered;
     });
   eventually([&] { return sent == n; });
-  ::usleep(300'000);
+  eventually([&] { return accept_queue_length(port) == 0; });
   then();
   for (auto& client : clients) client.join();
   return answered;

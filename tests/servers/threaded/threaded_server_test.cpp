@@ -8,8 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -28,6 +26,7 @@
 
 #include "servers/background_server.hpp"
 #include "servers/logging.hpp"
+#include "tests/servers/accept_queue.hpp"
 #include "tests/servers/threaded/http.hpp"
 
 namespace csgi::servers {
@@ -81,24 +80,9 @@ bool wait_until(Condition condition) {
   return true;
 }
 
-// Connections waiting in the listen queue of the TCP socket listening on
-// `port` (what the kernel reports as its receive queue), or -1 if none listens.
-int accept_queue_length(std::uint16_t port) {
-  std::ifstream table("/proc/net/tcp");
-  std::string line;
-  std::getline(table, line);  // the column names
-  while (std::getline(table, line)) {
-    unsigned local_port = 0, state = 0, tx = 0, rx = 0;
-    if (std::sscanf(line.c_str(), " %*u: %*x:%x %*x:%*x %x %x:%x", &local_port, &state, &tx, &rx) == 4 &&
-        local_port == port && state == 0x0A)
-      return static_cast<int>(rx);
-  }
-  return -1;
-}
-
 // Waits until every connection made to `port` so far has been accepted.
 bool all_accepted(std::uint16_t port) {
-  return wait_until([&] { return accept_queue_length(port) == 0; });
+  return wait_until([&] { return testing::accept_queue_length(port) == 0; });
 }
 
 // Connects to `port`, and says so once the connection is made.

@@ -11,19 +11,15 @@
 //
 // Contract: the library is built against the same csgi headers as the host
 // (plugin::abi_version guards the layout of Application), with the host's
-// Asio definitions (those of the csgi_asio target in cmake/dependencies.cmake;
-// they fix the layout of Asio's per-thread state, which host and plugin share),
-// and links none of csgi's libraries itself: the symbols it uses (Application::from_async, the
-// wsgi types...) resolve against the host executable, which exports them.
+// Asio definitions (they fix the layout of Asio's per-thread state, which host
+// and plugin share), and links none of csgi's libraries itself: the symbols it
+// uses (Application::from_async, the wsgi types...) resolve against the host
+// executable, which exports them. CMake's csgi_add_plugin(name sources...)
+// (cmake/plugin.cmake) builds a plugin that way; build plugins with it.
 // The factory runs once, on the thread that loads the plugin, before the server
 // starts; it may throw (the load fails with its message). The library is never
 // unloaded.
 #pragma once
-
-// Checked before any Asio header can supply its own default.
-#if !defined(BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE) || BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE != 16
-#error "build csgi plugins with the host's Asio definitions (csgi_asio in cmake/dependencies.cmake)"
-#endif
 
 #include <cstdint>
 

@@ -122,7 +122,9 @@ int run(std::span<const char* const> args, const ServeFunction& serve, const Env
   add_setting_options(*serve_command, parsed);
   serve_command->footer(
       "Each setting can also come from its environment variable; a flag wins over the "
-      "variable, the variable over the default. Durations are in seconds.");
+      "variable, the variable over the default. Durations are in seconds.\n"
+      "Exit status: 0 stopped cleanly; 1 failed (could not listen, plugin not loaded, "
+      "...); 2 bad usage; 3 lifespan startup failed; 4 the app could not be built.");
 
   app.add_subcommand("apps", "List the built-in apps.");
 

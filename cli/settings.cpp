@@ -218,6 +218,10 @@ std::vector<Setting> make_table() {
             "Sync-app threads on the loop server (default 1); connection threads on the "
             "threaded server (default 64).",
             {.minimum = 1}),
+      field("sync-batch-scheduling", &Config::sync_batch_scheduling, server,
+            "Loop server: run the sync-app threads under Linux's SCHED_BATCH, so that waking "
+            "one does not preempt the event loop on a shared core (fewer thread switches "
+            "per sync request). Threads the app starts from them inherit the policy."),
       field("workers", &Config::workers, server,
             "Worker processes; more than one starts the supervisor.",
             {.fallback_env = "WEB_CONCURRENCY", .minimum = 1}),

@@ -30,8 +30,8 @@ endif()
 # Each thread keeps 16 freed blocks per purpose instead of 2 for reuse: a
 # request on the loop nests about eight coroutine frames (connection, app,
 # send, flush), and with 2 most of them went back to malloc every request.
-# The value sets the layout of Asio's per-thread state: apps/plugin.hpp checks
-# that a plugin is built with it.
+# The value sets the layout of Asio's per-thread state, which a plugin shares
+# with its host: csgi_add_plugin (cmake/plugin.cmake) builds plugins with it.
 add_library(csgi_asio STATIC ${CMAKE_SOURCE_DIR}/cmake/asio.cpp)
 target_compile_definitions(csgi_asio PUBLIC
   BOOST_ASIO_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE
@@ -43,3 +43,5 @@ set_target_properties(csgi_asio PROPERTIES POSITION_INDEPENDENT_CODE ON)
 add_library(csgi_json STATIC ${CMAKE_SOURCE_DIR}/cmake/json.cpp)
 target_link_libraries(csgi_json PUBLIC Boost::headers)
 set_target_properties(csgi_json PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+include(${CMAKE_CURRENT_LIST_DIR}/plugin.cmake)

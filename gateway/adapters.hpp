@@ -23,8 +23,9 @@ asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor);
 // An async app as a sync one. Each call runs `app` to completion on a fresh
 // event loop run by the calling thread, so awaits inside it (timers, gather,
 // client calls) run concurrently with each other. Fresh: nothing of an earlier
-// call remains in it (a thread's loop is reused only when a call left no work
-// in it). Throws NestedEventLoopError when called on an event-loop thread.
+// call remains in it (the loop of the caller's Environ::loop_cache is reused
+// only when a call left no work in it). Throws NestedEventLoopError when
+// called on an event-loop thread.
 // The returned App holds an AsyncAppAsSync.
 wsgi::App asgi_to_wsgi(asgi::App app);
 
@@ -38,9 +39,10 @@ class AsyncAppAsSync {
   // The wsgi::App call: the Scope is built from `environ`.
   wsgi::Body operator()(wsgi::Environ& environ, wsgi::StartResponse& start_response) const;
   // The direct call: `scope` is the request's; the body is read from `input`
-  // (may be null: no body). Otherwise as the call above.
+  // (may be null: no body); `loops`, when given, lends the call a spare loop
+  // (Environ::loop_cache). Otherwise as the call above.
   wsgi::Body operator()(asgi::Scope&& scope, wsgi::InputStream* input,
-                        wsgi::StartResponse& start_response) const;
+                        wsgi::StartResponse& start_response, wsgi::LoopCache* loops = nullptr) const;
 
  private:
   std::shared_ptr<const asgi::App> app_;

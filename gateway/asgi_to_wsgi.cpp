@@ -8,12 +8,15 @@
 // `send` is taken by the server before the app runs again: backpressure without
 // a queue.
 //
-// A call borrows the thread's spare io_context if it has one. At the end of the
-// call the loop becomes the spare of the thread ending it only if the call left
-// no work behind in it (no handler, timer or operation pending); otherwise it
-// is destroyed with whatever is left, as a loop of its own would be. So each
-// call starts on a loop holding nothing of an earlier call, without paying for
-// a new loop (and its descriptors, once it has a reactor) per request.
+// A call borrows the spare io_context of the LoopCache its caller lends it
+// (Environ::loop_cache), if there is one. At the end of the call the loop goes
+// back to the cache only if the call left no work behind in it (no handler,
+// timer or operation pending); otherwise it is destroyed with whatever is
+// left, as a loop of its own would be. So each call starts on a loop holding
+// nothing of an earlier call, without paying for a new loop (and its
+// descriptors, once it has a reactor) per request. The cache belongs to the
+// caller, which makes it after any fork and on the thread that uses it: no
+// thread-local, and nothing to mend in a forked child.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -24,12 +27,11 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <list>
 #include <memory>
-#include <mutex>
 
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
@@ -44,61 +46,46 @@ namespace {
 // Request body events carry at most this much.
 constexpr std::size_t request_chunk_size = 64 * 1024;
 
-// Incremented in a forked child: a spare loop made before the fork shares its
-// reactor's descriptors with the parent until told about the fork.
-std::atomic<unsigned> fork_generation{0};
-
-struct SpareLoop {
-  std::unique_ptr<asio::io_context> context;
-  unsigned generation = 0;
-};
-
-thread_local SpareLoop spare_loop;
-
-std::unique_ptr<asio::io_context> take_loop() {
-  static std::once_flag watching_forks;
-  std::call_once(watching_forks, [] {
-    ::pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); });
-  });
-  std::unique_ptr<asio::io_context> context = std::move(spare_loop.context);
-  if (!context) return std::make_unique<asio::io_context>(1);
-  if (spare_loop.generation != fork_generation.load(std::memory_order_relaxed))
-    context->notify_fork(asio::execution_context::fork_child);
-  return context;
+std::unique_ptr<asio::io_context> take_loop(wsgi::LoopCache* cache) {
+  if (cache && cache->spare) return std::move(cache->spare);
+  return std::make_unique<asio::io_context>(1);
 }
 
-// Keeps `context` as this thread's spare if no work is left in it.
-void give_back_loop(std::unique_ptr<asio::io_context> context) {
-  if (spare_loop.context) return;
+// Keeps `context` as the cache's spare if no work is left in it.
+void give_back_loop(wsgi::LoopCache* cache, std::unique_ptr<asio::io_context> context) {
+  if (!cache || cache->spare) return;
   // Adding and removing one unit of work stops the loop exactly when the count
   // returns to zero, without running anything that is left.
   context->restart();
   asio::make_work_guard(*context).reset();
   if (!context->stopped()) return;
   context->restart();
-  spare_loop.context = std::move(context);
-  spare_loop.generation = fork_generation.load(std::memory_order_relaxed);
+  cache->spare = std::move(context);
 }
 
 // The loop of one call, given back when the call ends: declared before
 // everything bound to the loop, it is given back after all of it is gone.
 class CallLoop {
  public:
-  CallLoop() : context_(take_loop()) {}
-  ~CallLoop() { give_back_loop(std::move(context_)); }
+  explicit CallLoop(wsgi::LoopCache* cache) : cache_(cache), context_(take_loop(cache)) {}
+  ~CallLoop() { give_back_loop(cache_, std::move(context_)); }
   CallLoop(const CallLoop&) = delete;
   CallLoop& operator=(const CallLoop&) = delete;
   asio::io_context& get() { return *context_; }
 
  private:
+  wsgi::LoopCache* cache_;
   std::unique_ptr<asio::io_context> context_;
 };
 
 class AsyncCall : public wsgi::Body::Source {
  public:
   AsyncCall(const asgi::Scope& scope, wsgi::InputStream* input,
-            const wsgi::StartResponse& start_response)
-      : start_response_(start_response), input_(input), remaining_(content_length(scope.headers)) {}
+            const wsgi::StartResponse& start_response, wsgi::LoopCache* loops)
+      : loop_(loops),
+        start_response_(start_response),
+        input_(input),
+        remaining_(content_length(scope.headers)) {}
 
   // Spawns the app on the private loop; it first runs inside run_until().
   void start(std::shared_ptr<const asgi::App> app, asgi::Scope scope) {
@@ -279,18 +266,22 @@ class AsyncCall : public wsgi::Body::Source {
 
 }  // namespace
 
+wsgi::LoopCache::LoopCache() = default;
+wsgi::LoopCache::~LoopCache() = default;
+
 AsyncAppAsSync::AsyncAppAsSync(asgi::App app)
     : app_(std::make_shared<const asgi::App>(std::move(app))) {}
 
 wsgi::Body AsyncAppAsSync::operator()(wsgi::Environ& environ,
                                       wsgi::StartResponse& start_response) const {
-  return (*this)(scope_from_environ(environ), environ.input, start_response);
+  return (*this)(scope_from_environ(environ), environ.input, start_response, environ.loop_cache);
 }
 
 wsgi::Body AsyncAppAsSync::operator()(asgi::Scope&& scope, wsgi::InputStream* input,
-                                      wsgi::StartResponse& start_response) const {
+                                      wsgi::StartResponse& start_response,
+                                      wsgi::LoopCache* loops) const {
   if (this_thread_runs_event_loop()) throw NestedEventLoopError();
-  auto call = std::make_unique<AsyncCall>(scope, input, start_response);
+  auto call = std::make_unique<AsyncCall>(scope, input, start_response, loops);
   call->start(app_, std::move(scope));
   call->run_until_started();
   return wsgi::Body(std::move(call));

@@ -17,7 +17,28 @@
 
 #include "gateway/common.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace csgi::wsgi {
+
+// A spare event loop that asgi_to_wsgi (gateway/adapters.hpp) reuses from one
+// call to the next, so that a call does not pay for a new loop. The caller of
+// the app owns it: a sync server that calls apps on threads of its own keeps
+// one per thread or per connection and lends it to each call through
+// Environ::loop_cache. Only asgi_to_wsgi touches `spare`, and it puts back
+// only a loop that its call left empty. Lend it to one call at a time, and
+// destroy it on a thread where no call is using it.
+class LoopCache {
+ public:
+  LoopCache();
+  ~LoopCache();
+  LoopCache(const LoopCache&) = delete;
+  LoopCache& operator=(const LoopCache&) = delete;
+
+  std::unique_ptr<boost::asio::io_context> spare;
+};
 
 // The request body as a blocking stream (spec/sync.md, "Input stream").
 // read_some blocks until at least one byte is available or the body has ended,
@@ -66,6 +87,7 @@ struct Environ {
   std::optional<Endpoint> remote;       // REMOTE_ADDR / REMOTE_PORT
   std::optional<Endpoint> server;       // SERVER_NAME / SERVER_PORT
   InputStream* input = nullptr;         // wsgi.input; never null when a server calls the app
+  LoopCache* loop_cache = nullptr;      // lent to asgi_to_wsgi; null: a new loop per call
   std::shared_ptr<State> state;         // lifespan state, shared with every request
   Extensions extensions;
   bool multithread = true;              // wsgi.multithread

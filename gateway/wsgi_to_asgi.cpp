@@ -51,7 +51,12 @@ auto run_on_pool(asio::any_io_executor pool, Work work) {
       } catch (...) {
         error = std::current_exception();
       }
-      asio::dispatch(home, [handler = std::move(handler), error]() mutable {
+      // The count of outstanding work goes back with the result and ends on
+      // the loop: once the result is queued, this thread must not touch the
+      // loop, which may be gone as soon as the awaiting coroutine resumes.
+      auto loop = asio::prefer(home, asio::execution::outstanding_work.untracked);
+      asio::dispatch(loop, [handler = std::move(handler), error, home = std::move(home)]() mutable {
+        home = {};
         std::move(handler)(error);
       });
     });

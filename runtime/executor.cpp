@@ -15,14 +15,14 @@ namespace csgi {
 
 namespace {
 
-// A sync thread does not preempt the event loop when work wakes it: on Linux
-// it runs under SCHED_BATCH, with its fair share of the CPU but no wake-up
-// preemption. When the loop and the sync threads share a core, the loop then
-// queues every request it has read before a sync thread takes the core, and
-// the sync thread answers them in one go, instead of one switch of threads in
-// each direction per request. With a free core the sync thread starts at once
+// SyncScheduling::batch: the calling thread runs under SCHED_BATCH, with its
+// fair share of the CPU but no wake-up preemption. When the loop and the sync
+// threads share a core, the loop then queues every request it has read before
+// a sync thread takes the core, instead of one switch of threads in each
+// direction per request. With a free core the sync thread starts at once
 // either way. Best effort: where the policy cannot be set, nothing changes.
-void yield_to_event_loop_on_wakeup() {
+void apply(SyncScheduling scheduling) {
+  if (scheduling != SyncScheduling::batch) return;
 #if defined(__linux__) && defined(SCHED_BATCH)
   sched_param param{};
   param.sched_priority = 0;
@@ -33,7 +33,7 @@ void yield_to_event_loop_on_wakeup() {
 }  // namespace
 
 struct SyncExecutor::Impl {
-  explicit Impl(std::size_t threads) : pool(threads) {
+  Impl(std::size_t threads, SyncScheduling scheduling) : pool(threads) {
     // One task per thread, each holding its thread until all have started,
     // so that every thread of the pool runs exactly one of them. The tasks
     // share the rendezvous: a task may still be waking from it after the
@@ -45,8 +45,8 @@ struct SyncExecutor::Impl {
     };
     auto rendezvous = std::make_shared<Rendezvous>();
     for (std::size_t i = 0; i < threads; ++i) {
-      boost::asio::post(pool, [rendezvous, threads] {
-        yield_to_event_loop_on_wakeup();
+      boost::asio::post(pool, [rendezvous, threads, scheduling] {
+        apply(scheduling);
         std::unique_lock lock(rendezvous->mutex);
         if (++rendezvous->started == threads) rendezvous->all_started.notify_all();
         rendezvous->all_started.wait(lock, [&] { return rendezvous->started == threads; });
@@ -58,12 +58,13 @@ struct SyncExecutor::Impl {
   boost::asio::thread_pool pool;
 };
 
-SyncExecutor::SyncExecutor(std::size_t threads) : threads_(threads == 0 ? 1 : threads) {}
+SyncExecutor::SyncExecutor(std::size_t threads, SyncScheduling scheduling)
+    : threads_(threads == 0 ? 1 : threads), scheduling_(scheduling) {}
 
 SyncExecutor::~SyncExecutor() { join(); }
 
 boost::asio::any_io_executor SyncExecutor::get_executor() {
-  std::call_once(started_, [this] { impl_ = std::make_unique<Impl>(threads_); });
+  std::call_once(started_, [this] { impl_ = std::make_unique<Impl>(threads_, scheduling_); });
   return impl_->pool.get_executor();
 }
 

@@ -10,6 +10,17 @@
 
 namespace csgi {
 
+// How the threads of a SyncExecutor are scheduled.
+enum class SyncScheduling {
+  normal,  // the OS's default policy, inherited from the process
+  // Linux's SCHED_BATCH: a thread that work wakes does not preempt the event
+  // loop on a shared core, so the loop reads every ready request before the
+  // sync thread answers them in one go. Threads that app code starts from a
+  // sync thread inherit the policy (it is per thread, and pthread_create
+  // copies it); elsewhere it changes nothing.
+  batch,
+};
+
 // A pool of `threads` threads for sync apps called from an event loop. With one
 // thread (the default) every sync call is serialised: the "thread-sensitive"
 // executor of spec/servers.md. The threads start at the first get_executor(),
@@ -18,7 +29,8 @@ namespace csgi {
 // thread-safety costs (cancellation points, locks, atomic counts).
 class SyncExecutor {
  public:
-  explicit SyncExecutor(std::size_t threads = 1);
+  explicit SyncExecutor(std::size_t threads = 1,
+                        SyncScheduling scheduling = SyncScheduling::normal);
   ~SyncExecutor();  // stops and joins
   SyncExecutor(const SyncExecutor&) = delete;
   SyncExecutor& operator=(const SyncExecutor&) = delete;
@@ -33,6 +45,7 @@ class SyncExecutor {
   std::once_flag started_;
   std::unique_ptr<Impl> impl_;
   std::size_t threads_;
+  SyncScheduling scheduling_;
 };
 
 // True while the calling thread runs an event loop that csgi drives (a server's

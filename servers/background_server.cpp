@@ -7,15 +7,16 @@
 namespace csgi::servers {
 
 BackgroundServer::BackgroundServer(const ServerFactory& factory, const Config& config,
-                                   const Application& app) {
+                                   const Application& app, WorkerHooks* hooks) {
   Listener listener = Listener::open(config);
   endpoint_ = listener.local_endpoint();
   server_ = factory(config, app, std::move(listener));
   auto started = std::make_shared<std::promise<bool>>();
   auto result = started->get_future();
-  thread_ = std::thread([this, started] {
+  thread_ = std::thread([this, started, hooks] {
     bool reported = false;
     RunOptions options;
+    options.hooks = hooks;
     options.on_started = [&](bool serving) {
       reported = true;
       started->set_value(serving);

@@ -24,8 +24,10 @@ class BackgroundServer {
   // Binds as `config` says (port 0: a free port), makes the server with
   // `factory` and runs it on a new thread. Returns once the server accepts
   // connections, or once its startup failed (serving() is then false).
-  // Throws what binding throws.
-  BackgroundServer(const ServerFactory& factory, const Config& config, const Application& app);
+  // Throws what binding throws. `hooks` (null: the do-nothing ones) must
+  // outlive the server.
+  BackgroundServer(const ServerFactory& factory, const Config& config, const Application& app,
+                   WorkerHooks* hooks = nullptr);
   ~BackgroundServer();  // stop(), then wait()
   BackgroundServer(const BackgroundServer&) = delete;
   BackgroundServer& operator=(const BackgroundServer&) = delete;

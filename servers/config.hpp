@@ -26,6 +26,10 @@ struct Config {
   // threaded server: connection threads (default 64). Read it through
   // thread_count(), which applies the kind's default.
   std::optional<std::size_t> threads;
+  // Loop server: run the sync threads under SCHED_BATCH (runtime/executor.hpp,
+  // SyncScheduling::batch). Off by default: threads an app starts from a sync
+  // thread would inherit the policy.
+  bool sync_batch_scheduling = false;
   std::size_t workers = 1;            // > 1 starts the supervisor
   bool supervise = false;
 
@@ -36,14 +40,6 @@ struct Config {
   std::optional<std::size_t> limit_concurrency;           // 503 above it
   std::optional<std::size_t> limit_max_requests;          // recycle a worker after N
   std::size_t limit_max_requests_jitter = 0;
-
-  // Set by the supervisor in each worker it forks (servers/supervisor/worker.hpp),
-  // not by the settings table: the write end of the worker's heartbeat channel
-  // (-1: not supervised) and how often the worker's event loop writes to it.
-  int heartbeat_fd = -1;
-  std::chrono::milliseconds heartbeat_interval{1000};
-  // True in a worker the supervisor forked.
-  bool supervised_worker() const { return heartbeat_fd >= 0; }
 
   // protocol limits
   std::size_t limit_request_line = 8190;     // 414 above it

@@ -34,16 +34,6 @@ void send_event(protocol::ServerConnection& conn, asgi::SendEvent&& event) {
 
 namespace {
 
-bool is_client_disconnected(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const asgi::ClientDisconnected&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 // Logs the app's failure, naming the request. Before the response started the
 // client still gets an answer; after, the only honest signal left is to cut
 // the connection.
@@ -59,7 +49,7 @@ CycleEnd fail_response(protocol::ServerConnection& conn, std::string_view what_h
 }  // namespace
 
 CycleEnd end_cycle(protocol::ServerConnection& conn, std::exception_ptr error, bool client_gone) {
-  if (client_gone || (error && is_client_disconnected(error))) return CycleEnd::abort;
+  if (client_gone || holds_exception<asgi::ClientDisconnected>(error)) return CycleEnd::abort;
   if (error) return fail_response(conn, "Exception in the application", error);
   if (!conn.response_started())
     return fail_response(conn, "The application returned without starting its response");

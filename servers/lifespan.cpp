@@ -3,7 +3,11 @@
 #include <exception>
 #include <string>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "runtime/async_event.hpp"
@@ -12,6 +16,7 @@
 namespace csgi::servers {
 
 namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -27,6 +32,10 @@ class LifespanOff final : public Lifespan {
   asio::awaitable<void> shutdown() override { co_return; }
 };
 
+// After the return timeout, a cancelled lifespan coroutine gets this long to
+// unwind.
+constexpr auto cancel_grace = std::chrono::seconds(1);
+
 enum class Phase { idle, starting, started, shutting_down, done };
 
 // What the app's receive/send and the server's startup/shutdown share. Held
@@ -34,7 +43,10 @@ enum class Phase { idle, starting, started, shutting_down, done };
 // ignored lifespan.shutdown) touches nothing freed.
 struct Machine {
   explicit Machine(const asio::any_io_executor& executor)
-      : startup_done(executor), shutdown_requested(executor), shutdown_done(executor) {}
+      : startup_done(executor),
+        shutdown_requested(executor),
+        shutdown_done(executor),
+        app_returned(executor) {}
 
   Phase phase = Phase::idle;
   bool received_startup = false;
@@ -45,6 +57,8 @@ struct Machine {
   AsyncEvent startup_done;
   AsyncEvent shutdown_requested;
   AsyncEvent shutdown_done;
+  AsyncEvent app_returned;            // the app's coroutine has ended
+  asio::cancellation_signal cancel;   // bound to the app's coroutine
 };
 
 asio::awaitable<asgi::ReceiveEvent> receive_lifespan(std::shared_ptr<Machine> machine) {
@@ -99,10 +113,12 @@ asio::awaitable<void> send_lifespan(std::shared_ptr<Machine> machine, asgi::Send
 
 class LifespanOn final : public Lifespan {
  public:
-  LifespanOn(bool required, asgi::App app, asio::any_io_executor executor)
+  LifespanOn(bool required, asgi::App app, asio::any_io_executor executor,
+             std::chrono::milliseconds return_timeout)
       : required_(required),
         app_(std::move(app)),
         executor_(std::move(executor)),
+        return_timeout_(return_timeout),
         machine_(std::make_shared<Machine>(executor_)) {}
 
   asio::awaitable<bool> startup() override {
@@ -117,14 +133,17 @@ class LifespanOn final : public Lifespan {
       return send_lifespan(machine, std::move(event));
     };
     asio::co_spawn(executor_, app_(std::move(scope), std::move(receive), std::move(send)),
-                   [machine = machine_, required = required_](std::exception_ptr error) {
-                     on_app_finished(*machine, required, error);
-                   });
+                   asio::bind_cancellation_slot(
+                       m.cancel.slot(),
+                       [machine = machine_, required = required_](std::exception_ptr error) {
+                         on_app_finished(*machine, required, error);
+                       }));
     co_await m.startup_done.wait();
     if (m.startup_failed) {
       if (!m.failure.empty()) error_log()->error("{}", m.failure);
       error_log()->error("Application startup failed. Exiting.");
       m.phase = Phase::done;
+      co_await wait_for_return();
       co_return false;
     }
     m.phase = Phase::started;
@@ -141,39 +160,76 @@ class LifespanOn final : public Lifespan {
     co_await m.shutdown_done.wait();
     m.phase = Phase::done;
     error_log()->info("Application shutdown complete.");
+    co_await wait_for_return();
   }
 
  private:
-  // The app returned or threw. Before startup completed that is either
-  // "lifespan unsupported" (auto) or a failed startup (on); after, an error.
+  // After its last answer the app should return. One that does not (a task
+  // it never stopped, a third receive()) is cancelled after the timeout; the
+  // coroutine must end on the loop before the loop goes away.
+  asio::awaitable<void> wait_for_return() {
+    auto& m = *machine_;
+    if (m.app_finished) co_return;
+    asio::steady_timer timer(executor_, return_timeout_);
+    co_await (m.app_returned.wait() || timer.async_wait(asio::use_awaitable));
+    if (m.app_finished) co_return;
+    error_log()->warn("The lifespan coroutine did not return within {} ms: cancelling it",
+                      return_timeout_.count());
+    m.cancel.emit(asio::cancellation_type::terminal);
+    timer.expires_after(cancel_grace);
+    co_await (m.app_returned.wait() || timer.async_wait(asio::use_awaitable));
+    if (!m.app_finished) error_log()->error("The lifespan coroutine ignored its cancellation");
+  }
+
+  // The app returned or threw. Before it answered startup that is either
+  // "lifespan unsupported" (auto) or a failed startup (on); after, the app's
+  // error, or an end that comes too early to hear of the shutdown.
   static void on_app_finished(Machine& m, bool required, std::exception_ptr error) {
     m.app_finished = true;
-    if (error && m.phase == Phase::starting) {
-      if (required) {
-        m.startup_failed = true;
-        m.failure = "Exception in 'lifespan' protocol: " + exception_message(error);
-      } else {
-        error_log()->info("The app does not support the lifespan protocol ({}).", exception_message(error));
-      }
+    m.app_returned.set();
+    bool answered_startup = m.phase != Phase::starting || m.startup_done.is_set();
+    if (!answered_startup) {
+      unsupported(m, required, error);
     } else if (error) {
       error_log()->error("Exception in 'lifespan' protocol: {}", exception_message(error));
+    } else if (m.phase == Phase::starting || m.phase == Phase::started) {
+      error_log()->error(
+          "The lifespan coroutine returned after startup: it will not be told of the shutdown");
     }
     m.startup_done.set();
     m.shutdown_done.set();
   }
 
+  // The app ended before it sent anything.
+  static void unsupported(Machine& m, bool required, std::exception_ptr error) {
+    std::string reason =
+        error ? exception_message(error) : std::string("it returned before answering startup");
+    if (required) {
+      m.startup_failed = true;
+      m.failure = "Lifespan is on, and the app does not support it: " + reason;
+      return;
+    }
+    if (!error || holds_exception<asgi::UnsupportedScope>(error))
+      error_log()->info("The app does not support the lifespan protocol ({}).", reason);
+    else
+      error_log()->warn("Exception in 'lifespan' protocol, serving without it: {}", reason);
+  }
+
   bool required_;
   asgi::App app_;
   asio::any_io_executor executor_;
+  std::chrono::milliseconds return_timeout_;
   std::shared_ptr<Machine> machine_;
 };
 
 }  // namespace
 
 std::unique_ptr<Lifespan> make_lifespan(LifespanMode mode, asgi::App app,
-                                        asio::any_io_executor executor) {
+                                        asio::any_io_executor executor,
+                                        std::chrono::milliseconds return_timeout) {
   if (mode == LifespanMode::off) return std::make_unique<LifespanOff>();
-  return std::make_unique<LifespanOn>(mode == LifespanMode::on, std::move(app), std::move(executor));
+  return std::make_unique<LifespanOn>(mode == LifespanMode::on, std::move(app), std::move(executor),
+                                      return_timeout);
 }
 
 }  // namespace csgi::servers

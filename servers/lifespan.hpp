@@ -8,6 +8,7 @@
 // thread. The state object is shared with every request's scope.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,12 +24,16 @@ class Lifespan {
   virtual ~Lifespan() = default;
 
   // Sends lifespan.startup and waits for the app's answer. Returns false when
-  // startup failed; the app's message is already logged, and the server must
-  // not serve (serve() returns 3).
+  // startup failed; the app's message is already logged, the app's coroutine
+  // has ended (as after shutdown()), and the server must not serve (serve()
+  // returns 3).
   virtual boost::asio::awaitable<bool> startup() = 0;
 
   // Sends lifespan.shutdown and waits for the app's answer (a failure is
-  // logged). Does nothing when startup never ran or the app already returned.
+  // logged), then for the app's coroutine to return: up to `return_timeout`,
+  // then it is cancelled and given a second more. Only then may the server
+  // stop its loop, so that the coroutine is never destroyed while suspended.
+  // Does nothing when startup never ran or the app already returned.
   virtual boost::asio::awaitable<void> shutdown() = 0;
 
   // The state every request's scope shares with the lifespan scope.
@@ -39,10 +44,14 @@ class Lifespan {
   std::shared_ptr<State> state_;
 };
 
-// `auto`: an app that raises during startup is taken not to support lifespan
-// (logged at info) and the server serves anyway; `on`: the same is a failed
-// startup; `off`: the app is never called with a lifespan scope.
+// `auto`: an app that throws or returns during startup, having sent nothing, is
+// taken not to support lifespan (logged: at info for asgi::UnsupportedScope
+// and a return, at warning for any other exception) and the server serves
+// anyway; `on`: the same is a failed startup; `off`: the app is never called
+// with a lifespan scope. `return_timeout` (Config::timeout_graceful_shutdown)
+// bounds the wait for the app's coroutine to return after its last answer.
 std::unique_ptr<Lifespan> make_lifespan(LifespanMode mode, asgi::App app,
-                                        boost::asio::any_io_executor executor);
+                                        boost::asio::any_io_executor executor,
+                                        std::chrono::milliseconds return_timeout);
 
 }  // namespace csgi::servers

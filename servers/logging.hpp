@@ -40,4 +40,17 @@ void log_server_process_finished();               // "Finished server process [p
 // Building the server's form of the app `name` threw `error`.
 void log_app_load_failed(std::string_view name, std::exception_ptr error);
 
+// True when `error` holds an exception of type E (or derived from it).
+template <class E>
+bool holds_exception(std::exception_ptr error) {
+  if (!error) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 }  // namespace csgi::servers

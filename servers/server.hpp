@@ -12,6 +12,7 @@
 #include "gateway/app.hpp"
 #include "servers/config.hpp"
 #include "servers/listener.hpp"
+#include "servers/worker_hooks.hpp"
 
 namespace csgi::servers {
 
@@ -23,7 +24,18 @@ struct RunOptions {
   // server accepts connections, false when lifespan startup failed. Must not
   // block.
   std::function<void(bool serving)> on_started;
+  // Told of the heartbeat and the request budget (servers/worker_hooks.hpp);
+  // null: default_worker_hooks(). Must outlive run().
+  WorkerHooks* hooks = nullptr;
+  // Logs the URL the server listens on once it serves. The supervisor turns
+  // it off in its workers: it logs where they all listen.
+  bool log_url = true;
 };
+
+// The hooks `options` names, or the do-nothing ones.
+inline WorkerHooks& hooks_of(const RunOptions& options) {
+  return options.hooks ? *options.hooks : default_worker_hooks();
+}
 
 class Server {
  public:

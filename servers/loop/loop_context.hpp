@@ -14,7 +14,7 @@
 #include "protocol/server_connection.hpp"
 #include "runtime/async_event.hpp"
 #include "servers/config.hpp"
-#include "servers/supervisor/worker.hpp"
+#include "servers/worker_hooks.hpp"
 
 namespace csgi::servers::loop {
 
@@ -22,7 +22,7 @@ class Connection;
 
 struct LoopContext {
   LoopContext(const Config& config, const boost::asio::any_io_executor& executor)
-      : config(config), request_budget(config), all_closed(executor) {}
+      : config(config), all_closed(executor) {}
 
   const Config& config;
   asgi::App app;

@@ -26,7 +26,7 @@
 #include "servers/logging.hpp"
 #include "servers/loop/connection.hpp"
 #include "servers/supervisor/exit_codes.hpp"
-#include "servers/supervisor/worker.hpp"
+#include "servers/worker_hooks.hpp"
 
 namespace csgi::servers {
 
@@ -66,7 +66,8 @@ LoopServer::LoopServer(const Config& config, const Application& app, Listener li
     : config_(config),
       application_(app),
       listener_(std::move(listener)),
-      sync_(config.thread_count()),
+      sync_(config.thread_count(),
+            config.sync_batch_scheduling ? SyncScheduling::batch : SyncScheduling::normal),
       context_(std::make_shared<LoopContext>(config_, io_.get_executor())),
       stop_requested_(io_.get_executor()),
       force_stop_(io_.get_executor()) {}
@@ -98,7 +99,9 @@ int LoopServer::run(const RunOptions& options) {
   context_->limits = protocol_limits(config_);
   if (!listener_.is_unix() && !is_wildcard(listener_.local_endpoint()))
     context_->server_endpoint = listener_.local_endpoint();
-  lifespan_ = make_lifespan(config_.lifespan, context_->app, io_.get_executor());
+  context_->request_budget.start(config_.limit_max_requests, hooks_of(options), [this] { stop(); });
+  lifespan_ = make_lifespan(config_.lifespan, context_->app, io_.get_executor(),
+                            config_.timeout_graceful_shutdown);
   context_->state = lifespan_->state();
 
   asio::co_spawn(io_, main(options), [this](std::exception_ptr error) {
@@ -140,12 +143,10 @@ asio::awaitable<void> LoopServer::main(RunOptions options) {
     co_return;
   }
   asio::co_spawn(io_, accept(), asio::detached);
-  // Under the supervisor: beats from this loop tell it the worker booted and
-  // that the loop is not blocked.
-  Heartbeat heartbeat(io_.get_executor(), config_);
+  // Beats from this loop say the server is up and the loop is not blocked.
+  Heartbeat heartbeat(io_.get_executor(), hooks_of(options));
   heartbeat.start();
-  // A supervised worker does not: its supervisor says where they all listen.
-  if (!config_.supervised_worker()) log_running_on(listener_.url());
+  if (options.log_url) log_running_on(listener_.url());
   if (options.on_started) options.on_started(true);
 
   co_await stop_requested_.wait();
@@ -153,7 +154,7 @@ asio::awaitable<void> LoopServer::main(RunOptions options) {
   co_await shut_down();
   co_await lifespan_->shutdown();
   log_server_process_finished();
-  // A lifespan app may still be parked on receive(): stop rather than wait.
+  // The lifespan coroutine has ended; what else the app left on the loop is dropped.
   io_.stop();
 }
 

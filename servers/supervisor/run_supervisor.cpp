@@ -8,20 +8,19 @@
 #include "servers/logging.hpp"
 #include "servers/server.hpp"
 #include "servers/supervisor/supervisor.hpp"
+#include "servers/supervisor/worker.hpp"
 
 namespace csgi::servers {
 
 namespace {
 
 // The worker's Config: one server of the configured kind on the inherited
-// socket, with its heartbeat channel and its own request limit.
+// socket, with its own request limit.
 Config worker_config(const Config& config, const WorkerSetup& setup) {
   Config worker = config;
   worker.workers = 1;
   worker.supervise = false;
   worker.fd = setup.listen_fd;
-  worker.heartbeat_fd = setup.heartbeat_fd;
-  worker.heartbeat_interval = setup.heartbeat_interval;
   worker.limit_max_requests = setup.max_requests;
   return worker;
 }
@@ -29,10 +28,13 @@ Config worker_config(const Config& config, const WorkerSetup& setup) {
 int run_worker(const Config& config, const Application& app, const WorkerSetup& setup) {
   Config worker = worker_config(config, setup);
   try {
-    // The server gets its own descriptor for the shared socket. Each server
-    // kind beats from its own loop (servers/supervisor/worker.hpp).
+    // The server gets its own descriptor for the shared socket, and hooks
+    // that write to the heartbeat channel. Each server kind beats from its
+    // own loop.
     auto server = server_factory(worker.server)(worker, app, Listener::adopt(::dup(setup.listen_fd)));
-    return server->run({.handle_signals = true, .on_started = {}});
+    SupervisedWorkerHooks hooks(setup.heartbeat_fd, setup.heartbeat_interval);
+    return server->run(
+        {.handle_signals = true, .on_started = {}, .hooks = &hooks, .log_url = false});
   } catch (const std::exception& e) {
     error_log()->error("{}", e.what());
     return worker_exit::failure;

@@ -158,7 +158,11 @@ void Supervisor::handle_ttin() {
 }
 
 void Supervisor::handle_ttou() {
-  if (stopping_ || wanted_ <= 1) return;
+  if (stopping_) return;
+  if (wanted_ <= 1) {
+    error_log()->info("Number of workers stays at 1: never fewer");
+    return;
+  }
   --wanted_;
   error_log()->info("Number of workers: {}", wanted_);
 }

@@ -113,6 +113,8 @@ class Driver {
   ConnectionScope origin_;  // what every request carries besides its head
   protocol::ServerConnection conn_;
   bool gone_ = false;  // the peer closed or reset, or a write failed
+  // The loop an async app's calls reuse (asgi_to_wsgi), this connection's own.
+  wsgi::LoopCache loops_;
 };
 
 // wsgi.input over the connection: blocks on the socket while the protocol has
@@ -293,6 +295,7 @@ void Driver::run_sync_app(protocol::MessageHead& head, wsgi::InputStream& input)
   wsgi::Environ environ;
   fill_environ(environ, head, origin_);
   environ.input = &input;
+  environ.loop_cache = &loops_;
   environ.multithread = true;
   run_app(context_.app, environ);
 }
@@ -302,7 +305,8 @@ void Driver::run_async_app(protocol::MessageHead& head, wsgi::InputStream& input
     const AsyncAppAsSync& app;
     asgi::Scope scope;
     wsgi::InputStream* input;
-  } call{*context_.async_app, {}, &input};
+    wsgi::LoopCache* loops;
+  } call{*context_.async_app, {}, &input, &loops_};
   fill_scope(call.scope, head, origin_);
   // The environ only names the request in the log of an error that comes
   // after the response is complete.
@@ -312,7 +316,7 @@ void Driver::run_async_app(protocol::MessageHead& head, wsgi::InputStream& input
   environ.input = &input;
   // One reference captured: the function stores it without an allocation.
   const wsgi::App app = [&call](wsgi::Environ&, wsgi::StartResponse& start_response) {
-    return call.app(std::move(call.scope), call.input, start_response);
+    return call.app(std::move(call.scope), call.input, start_response, call.loops);
   };
   run_app(app, environ);
 }

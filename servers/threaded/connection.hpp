@@ -20,7 +20,7 @@
 #include "protocol/server_connection.hpp"
 #include "servers/config.hpp"
 #include "servers/cycle.hpp"
-#include "servers/supervisor/worker.hpp"
+#include "servers/worker_hooks.hpp"
 
 namespace csgi::servers::threaded {
 
@@ -34,8 +34,7 @@ struct ConnectionContext {
         app(std::move(app)),
         async_app(this->app.target<AsyncAppAsSync>()),
         state(std::move(state)),
-        limits(protocol_limits(config)),
-        request_budget(config) {}
+        limits(protocol_limits(config)) {}
 
   Config config;
   wsgi::App app;

@@ -48,7 +48,8 @@ struct LifespanThread::Impl {
   }
 };
 
-LifespanThread::LifespanThread(LifespanMode mode, const Application& app)
+LifespanThread::LifespanThread(LifespanMode mode, const Application& app,
+                               std::chrono::milliseconds return_timeout)
     : impl_(std::make_unique<Impl>()) {
   impl_->thread = std::thread([impl = impl_.get()] {
     EventLoopThreadMark mark;
@@ -60,7 +61,8 @@ LifespanThread::LifespanThread(LifespanMode mode, const Application& app)
     impl_->lifespan = impl_->on_loop([&] {
       asgi::App async_app =
           mode == LifespanMode::off ? asgi::App{} : app.as_async(impl_->sync_executor);
-      return make_lifespan(mode, std::move(async_app), impl_->context.get_executor());
+      return make_lifespan(mode, std::move(async_app), impl_->context.get_executor(),
+                           return_timeout);
     });
   } catch (...) {
     // The app's async form could not be built: no destructor runs, so the

@@ -8,6 +8,7 @@
 // (the server's); they block until the loop thread has done the work.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "gateway/app.hpp"
@@ -20,8 +21,9 @@ class LifespanThread {
  public:
   // Starts the loop thread. The app's lifespan scope is the async form of `app`
   // (a sync app's form answers it as unsupported, which `auto` accepts);
-  // `mode` as Config::lifespan. Throws what building that form throws.
-  LifespanThread(LifespanMode mode, const Application& app);
+  // `mode` as Config::lifespan, `return_timeout` as make_lifespan's. Throws
+  // what building that form throws.
+  LifespanThread(LifespanMode mode, const Application& app, std::chrono::milliseconds return_timeout);
   ~LifespanThread();  // stops the loop (cancelling what the app left on it), joins
   LifespanThread(const LifespanThread&) = delete;
   LifespanThread& operator=(const LifespanThread&) = delete;

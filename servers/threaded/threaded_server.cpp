@@ -19,11 +19,11 @@
 #include "servers/logging.hpp"
 #include "servers/serve.hpp"
 #include "servers/supervisor/exit_codes.hpp"
-#include "servers/supervisor/worker.hpp"
 #include "servers/threaded/blocking_socket.hpp"
 #include "servers/threaded/connection.hpp"
 #include "servers/threaded/connection_pool.hpp"
 #include "servers/threaded/lifespan_thread.hpp"
+#include "servers/worker_hooks.hpp"
 
 namespace csgi::servers {
 
@@ -92,8 +92,9 @@ class ThreadedServer final : public Server {
   }
 
  private:
-  std::shared_ptr<ConnectionPool> make_pool(wsgi::App app, std::shared_ptr<State> state);
-  void accept_until_stopped(ConnectionPool& pool);
+  std::shared_ptr<ConnectionPool> make_pool(wsgi::App app, std::shared_ptr<State> state,
+                                            WorkerHooks& hooks);
+  void accept_until_stopped(ConnectionPool& pool, WorkerHooks& hooks);
   void accept_ready(ConnectionPool& pool);
   void drain(ConnectionPool& pool);
   // Stop requests (stop() calls and signals) received so far.
@@ -122,7 +123,7 @@ int ThreadedServer::run(const RunOptions& options) {
     std::optional<threaded::LifespanThread> lifespan;
     try {
       app = app_.as_sync();
-      lifespan.emplace(config_.lifespan, app_);
+      lifespan.emplace(config_.lifespan, app_, config_.timeout_graceful_shutdown);
     } catch (...) {
       log_app_load_failed(app_.name, std::current_exception());
       started(false);
@@ -133,15 +134,14 @@ int ThreadedServer::run(const RunOptions& options) {
       started(false);
       return worker_exit::boot_failed;
     }
-    auto pool = make_pool(std::move(app), lifespan->state());
+    auto pool = make_pool(std::move(app), lifespan->state(), hooks_of(options));
     error_log()->info("Threaded server: up to {} connection threads", config_.thread_count());
-    // A supervised worker does not: its supervisor says where they all listen.
-    if (!config_.supervised_worker()) log_running_on(listener_.url());
+    if (options.log_url) log_running_on(listener_.url());
     started(true);
 
     int code = worker_exit::ok;
     try {
-      accept_until_stopped(*pool);
+      accept_until_stopped(*pool, hooks_of(options));
     } catch (const std::exception& e) {
       error_log()->error("Accepting connections failed: {}", e.what());
       code = worker_exit::failure;
@@ -160,11 +160,13 @@ int ThreadedServer::run(const RunOptions& options) {
 }
 
 std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(wsgi::App app,
-                                                          std::shared_ptr<State> state) {
+                                                          std::shared_ptr<State> state,
+                                                          WorkerHooks& hooks) {
   // Shared with the connection threads, which may outlive run() when an app
   // ignores the shutdown timeout.
   auto context = std::make_shared<threaded::ConnectionContext>(config_, std::move(app),
                                                                std::move(state));
+  context->request_budget.start(config_.limit_max_requests, hooks, [this] { stop(); });
 
   threaded::PoolOptions pool_options;
   pool_options.threads = std::max<std::size_t>(config_.thread_count(), 1);
@@ -182,11 +184,11 @@ std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(wsgi::App app,
       });
 }
 
-// Under the supervisor, this loop beats: its waits are bounded by the
+// This loop beats when the hooks ask for it: its waits are bounded by the
 // heartbeat interval, so a stuck acceptor (not merely a live process) is what
-// the supervisor's health check catches.
-void ThreadedServer::accept_until_stopped(ConnectionPool& pool) {
-  PolledHeartbeat heartbeat(config_);
+// a supervisor's health check catches.
+void ThreadedServer::accept_until_stopped(ConnectionPool& pool, WorkerHooks& hooks) {
+  PolledHeartbeat heartbeat(hooks);
   while (stop_requests() == 0) {
     heartbeat.beat_if_due();
     std::optional<Clock::time_point> next = pool.expire_waiting();

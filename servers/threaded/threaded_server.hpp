@@ -13,7 +13,7 @@
 // a fresh event loop on that thread and the awaits inside it run concurrently.
 // Lifespan runs on a private loop thread for the life of the server. Each
 // request handed to the app counts against --limit-max-requests, as on the
-// loop server (RequestBudget, servers/supervisor/worker.hpp).
+// loop server (RequestBudget, servers/worker_hooks.hpp).
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,6 @@
 // The same HTTP scenarios through real sockets against every server kind, each
 // hosting the async and the sync conformance app (tests/conformance/test_apps.hpp).
-// A new server joins by adding one line to server_kinds() (fixture.cpp).
+// A new server joins by adding one line to server_kinds() (fixture.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -275,6 +275,10 @@ TEST_P(Conformance, SlowRequestHeadIsCutOff) {
 }
 
 TEST_P(Conformance, LimitConcurrencyAnswers503) {
+  // The limit holds per process (spec/servers.md), and which worker accepts
+  // a connection is the kernel's choice.
+  if (std::get<0>(GetParam()).name == "supervisor")
+    GTEST_SKIP() << "per-process limit: the connections may land on different workers";
   Config config = base_config();
   config.limit_concurrency = 1;
   start(config);

@@ -1,4 +1,5 @@
-// The fixture of the conformance suites: every server kind, each hosting the
+// The fixture of the conformance suites: every server kind (loop, threaded,
+// and the supervisor with two loop workers), each hosting the
 // async and the sync conformance app (tests/conformance/test_apps.hpp). A new
 // server joins by adding one line to server_kinds(); a suite instantiates
 // Conformance (or a fixture derived from it) over server_params().
@@ -19,6 +20,7 @@
 #include "servers/server.hpp"
 #include "servers/threaded/threaded_server.hpp"
 #include "tests/conformance/eventually.hpp"
+#include "tests/conformance/forked_supervisor.hpp"
 #include "tests/conformance/raw_client.hpp"
 #include "tests/conformance/test_apps.hpp"
 
@@ -42,6 +44,10 @@ inline std::vector<ServerKind> server_kinds() {
          Config threaded = config;
          threaded.threads = std::max<std::size_t>(config.thread_count(), 4);
          return servers::make_threaded_server(threaded, app, std::move(listener));
+       }},
+      {"supervisor",
+       [](const Config& config, const Application& app, servers::Listener listener) {
+         return std::make_unique<ForkedSupervisor>(config, app, std::move(listener));
        }},
   };
 }
@@ -76,7 +82,7 @@ class Conformance : public ::testing::TestWithParam<Param> {
   AppKind app_kind() const { return std::get<1>(GetParam()); }
   RawClient connect() { return RawClient(server_->port()); }
 
-  std::shared_ptr<Probe> probe_ = std::make_shared<Probe>();
+  std::shared_ptr<Probe> probe_ = shared_probe();
   std::unique_ptr<servers::BackgroundServer> server_;
 };
 

@@ -31,6 +31,11 @@ class GatewayContract : public Conformance {
 
   // GETs `path`, whose app fails (with a 500, or by cutting the response),
   // and expects an error line that names the request.
+  // A forked worker logs to its own stderr, out of this process's capture;
+  // the supervisor's log lines are tested through the csgi executable
+  // (tests/servers/supervisor/).
+  bool logs_elsewhere() const { return std::get<0>(GetParam()).name == "supervisor"; }
+
   void expect_error_line_naming(const std::string& path) {
     RawClient client = connect();
     client.send_request("GET", path);
@@ -53,18 +58,21 @@ class GatewayContract : public Conformance {
 };
 
 TEST_P(GatewayContract, ExceptionBeforeStartLogLineNamesMethodAndPath) {
+  if (logs_elsewhere()) GTEST_SKIP() << "worker logs are not captured here";
   start();
   expect_error_line_naming("/raise-before");
   EXPECT_TRUE(logged("boom before start"));
 }
 
 TEST_P(GatewayContract, ExceptionAfterStartLogLineNamesMethodAndPath) {
+  if (logs_elsewhere()) GTEST_SKIP() << "worker logs are not captured here";
   start();
   expect_error_line_naming("/raise-after");
   EXPECT_TRUE(logged("boom after start"));
 }
 
 TEST_P(GatewayContract, IncompleteResponseLogLineNamesMethodAndPath) {
+  if (logs_elsewhere()) GTEST_SKIP() << "worker logs are not captured here";
   if (app_kind() == AppKind::sync) GTEST_SKIP() << "no sync form of this scenario";
   start();
   expect_error_line_naming("/incomplete");

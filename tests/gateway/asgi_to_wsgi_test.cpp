@@ -10,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -329,11 +330,15 @@ TEST(AsgiToWsgi, WorkARequestLeavesInItsLoopIsDroppedNotRunByTheNextRequest) {
     co_await send_start(send);
     co_await send(asgi::HttpResponseBody{"", false});
   };
+  wsgi::LoopCache loops;  // as a threaded server lends each connection's
   SyncServerStub first;
+  first.environ.loop_cache = &loops;
   first.call(asgi_to_wsgi(spawner)).close();
   // Ending the call destroyed the task, and with it the flag it would set.
   EXPECT_TRUE(left_behind.expired());
+  EXPECT_EQ(loops.spare, nullptr) << "a loop with work left in it is not kept";
   SyncServerStub second;
+  second.environ.loop_cache = &loops;
   second.call(asgi_to_wsgi(slow)).close();
   EXPECT_TRUE(second_done);
 }
@@ -354,10 +359,16 @@ TEST(AsgiToWsgi, RequestsThatLeaveNothingBehindRunOneAfterAnotherOnAThread) {
     co_await send_start(send);
     co_await send(asgi::HttpResponseBody{"", false});
   };
+  wsgi::LoopCache loops;
+  boost::asio::io_context* first_loop = nullptr;
   for (std::string path : {"/1", "/2", "/3"}) {
     SyncServerStub server;
     server.environ.path_info = path;
+    server.environ.loop_cache = &loops;
     server.call(asgi_to_wsgi(app)).close();
+    ASSERT_NE(loops.spare, nullptr) << "a loop left clean goes back to the cache";
+    if (!first_loop) first_loop = loops.spare.get();
+    EXPECT_EQ(loops.spare.get(), first_loop) << "one loop serves every call";
   }
   EXPECT_THAT(ran, ElementsAre("/1 task done", "/2 task done", "/3 task done"));
 }

@@ -45,6 +45,18 @@ TEST(Serve, FailedLifespanStartupReturns3) {
   EXPECT_EQ(serve(config, Application::from_async("failing", failing_lifespan_app())), 3);
 }
 
+TEST(Serve, LifespanOnAndAnAppThatReturnsBeforeSendingReturns3OnEitherServer) {
+  asgi::App app = [](asgi::Scope scope, asgi::Receive receive, asgi::Send) -> asgi::awaitable<void> {
+    if (scope.type == asgi::ScopeType::lifespan) co_await receive();
+  };
+  for (ServerKind kind : {ServerKind::loop, ServerKind::threaded}) {
+    Config config = quiet_config();
+    config.server = kind;
+    config.lifespan = LifespanMode::on;
+    EXPECT_EQ(serve(config, Application::from_async("returns", app)), worker_exit::boot_failed);
+  }
+}
+
 // An app whose forms cannot be built, as one whose settings are missing.
 Application unbuildable_app() {
   Application app = Application::from_async("unbuildable", hello_app());

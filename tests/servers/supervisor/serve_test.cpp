@@ -12,6 +12,7 @@
 
 #include "csgi_process.hpp"
 #include "harness.hpp"
+#include "tests/servers/accept_queue.hpp"
 
 namespace csgi::servers::testing {
 namespace {
@@ -83,7 +84,7 @@ TEST(ServeWorkersTest, KilledWorkerIsReplacedWithinOneSecondWhileTheOthersKeepSe
       (reply && reply->status == 200 ? answered : failed)++;
     }
   });
-  ::usleep(100'000);
+  ASSERT_TRUE(eventually([&] { return answered > 10; })) << "the load is flowing";
   auto killed_at = std::chrono::steady_clock::now();
   ::kill(victim, SIGKILL);
   bool replaced = eventually(
@@ -93,7 +94,8 @@ TEST(ServeWorkersTest, KilledWorkerIsReplacedWithinOneSecondWhileTheOthersKeepSe
       },
       milliseconds(1000));
   auto took = std::chrono::steady_clock::now() - killed_at;
-  ::usleep(200'000);
+  int before = answered;
+  EXPECT_TRUE(eventually([&] { return answered > before + 10; })) << "served after the kill";
   stop = true;
   client.join();
 
@@ -111,8 +113,8 @@ TEST(ServeWorkersTest, KilledWorkerIsReplacedWithinOneSecondWhileTheOthersKeepSe
 }
 
 // Sends `n` requests for `target` at once, each on its own connection, calls
-// `then` once all are sent and have had 300 ms to be accepted, and returns how
-// many were answered 200.
+// `then` once all are sent and the workers have accepted every connection, and
+// returns how many were answered 200.
 template <class Then>
 int answered_while(std::uint16_t port, int n, const std::string& target, Then then) {
   std::atomic<int> sent{0}, answered{0};
@@ -126,7 +128,7 @@ int answered_while(std::uint16_t port, int n, const std::string& target, Then th
       if (reply && reply->status == 200) ++answered;
     });
   eventually([&] { return sent == n; });
-  ::usleep(300'000);
+  eventually([&] { return accept_queue_length(port) == 0; });
   then();
   for (auto& client : clients) client.join();
   return answered;
@@ -177,10 +179,11 @@ TEST(ServeWorkersTest, HupUnderSteadyLoadReplacesEveryWorkerWithoutAFailedReques
   auto old = csgi.workers();
 
   SteadyLoad load(csgi.port(), "/", 4);
-  ::usleep(200'000);
+  ASSERT_TRUE(eventually([&] { return load.ok() > 20; })) << "the load is flowing";
   csgi.signal(SIGHUP);
   ASSERT_TRUE(csgi.wait_for_log(") stopped", 2)) << csgi.log();
-  ::usleep(200'000);
+  int before = load.ok();
+  EXPECT_TRUE(eventually([&] { return load.ok() > before + 20; })) << "served by the new workers";
   load.stop();
 
   EXPECT_EQ(load.failed(), 0) << csgi.log();
@@ -201,7 +204,7 @@ TEST(ServeWorkersTest, TtinAndTtouChangeTheWorkerCount) {
   csgi.signal(SIGTTOU);
   EXPECT_TRUE(eventually([&] { return csgi.workers().size() == 1; })) << csgi.log();
   csgi.signal(SIGTTOU);  // never fewer than one
-  ::usleep(200'000);
+  EXPECT_TRUE(csgi.wait_for_log("Number of workers stays at 1")) << csgi.log();
   EXPECT_EQ(csgi.workers().size(), 1u);
   auto reply = get_once(csgi.port(), "/");
   EXPECT_TRUE(reply && reply->status == 200);
@@ -283,7 +286,7 @@ TEST_P(RequestLimitTest, WithoutASupervisorTheServerStopsAfterItsLimit) {
     ASSERT_TRUE(reply && reply->status == 200) << "request " << i << "\n" << csgi.log();
   }
   EXPECT_EQ(csgi.wait_exit(), 0) << csgi.log();
-  EXPECT_EQ(csgi.count_in_log("Maximum request limit of 3 exceeded"), 1u) << csgi.log();
+  EXPECT_EQ(csgi.count_in_log("Maximum request limit of 3 reached"), 1u) << csgi.log();
 }
 
 INSTANTIATE_TEST_SUITE_P(ServerKinds, RequestLimitTest, ::testing::Values("loop", "threaded"));

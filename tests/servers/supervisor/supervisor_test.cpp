@@ -35,14 +35,13 @@ int run_fake(const WorkerSetup& setup, const Journal& journal, Fake fake) {
   journal.write("attempt " + pid);
   if (fake.exit_before_boot != 0) return fake.exit_before_boot;
   std::this_thread::sleep_for(fake.boot_time);
-  Config config;
-  config.heartbeat_fd = setup.heartbeat_fd;
-  config.heartbeat_interval = setup.heartbeat_interval;
-  config.limit_max_requests = setup.max_requests;
+  SupervisedWorkerHooks hooks(setup.heartbeat_fd, setup.heartbeat_interval);
 
   asio::io_context io;
-  Heartbeat heartbeat(io.get_executor(), config);
-  RequestBudget budget(config);
+  Heartbeat heartbeat(io.get_executor(), hooks);
+  RequestBudget budget;
+  // The supervisor stops a retiring worker with SIGTERM, handled below.
+  budget.start(setup.max_requests, hooks, [] {});
   asio::steady_timer work(io);
   asio::signal_set signals(io, SIGTERM, SIGINT);
 

@@ -1,21 +1,15 @@
-// The worker-side hooks on their own: the heartbeat timer and the request budget.
-#include <csignal>
-
+// The supervised worker's hooks on their own: what they write on the
+// heartbeat channel.
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "harness.hpp"
 #include "servers/supervisor/worker.hpp"
 
 namespace csgi::servers::testing {
 namespace {
-
-namespace asio = boost::asio;
 
 class Channel {
  public:
@@ -37,107 +31,36 @@ class Channel {
   int fds_[2] = {-1, -1};
 };
 
-Config supervised(const Channel& channel, milliseconds interval) {
-  Config config;
-  config.heartbeat_fd = channel.worker_end();
-  config.heartbeat_interval = interval;
-  return config;
-}
-
-void run_for(asio::io_context& io, milliseconds duration) {
-  asio::steady_timer stop(io, duration);
-  stop.async_wait([&](auto) { io.stop(); });
-  io.run();
-}
-
-TEST(HeartbeatTest, BeatsAtStartThenOnEveryInterval) {
+TEST(SupervisedWorkerHooksTest, BeatWritesOneByte) {
   Channel channel;
-  asio::io_context io;
-  Heartbeat heartbeat(io.get_executor(), supervised(channel, 20ms));
-  EXPECT_EQ(channel.drain(), "");  // nothing before start(): not booted yet
-  heartbeat.start();
-  EXPECT_EQ(channel.drain(), "b");  // the first beat says "booted" at once
-  run_for(io, 110ms);
-  auto beats = channel.drain().size();
-  EXPECT_GE(beats, 3u);
-  EXPECT_LE(beats, 6u);
+  SupervisedWorkerHooks hooks(channel.worker_end(), 250ms);
+  EXPECT_EQ(hooks.heartbeat_interval(), 250ms);
+  hooks.beat();
+  hooks.beat();
+  EXPECT_EQ(channel.drain(), "bb");
 }
 
-TEST(HeartbeatTest, StopLetsTheLoopFinish) {
+TEST(SupervisedWorkerHooksTest, LimitAsksForReplacementInsteadOfStopping) {
   Channel channel;
-  asio::io_context io;
-  Heartbeat heartbeat(io.get_executor(), supervised(channel, 10ms));
-  heartbeat.start();
-  asio::steady_timer later(io, 30ms);
-  later.async_wait([&](auto) { heartbeat.stop(); });
-  auto started = std::chrono::steady_clock::now();
-  io.run();  // returns only because nothing is left to run
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
-}
-
-TEST(HeartbeatTest, UnsupervisedDoesNothing) {
-  asio::io_context io;
-  Heartbeat heartbeat(io.get_executor(), Config{});
-  heartbeat.start();
-  EXPECT_EQ(io.run(), 0u);
-}
-
-TEST(PolledHeartbeatTest, BeatsAtOnceThenWhenTheIntervalHasPassed) {
-  Channel channel;
-  PolledHeartbeat heartbeat(supervised(channel, 100ms));
-  auto start = PolledHeartbeat::Clock::now();
-  EXPECT_EQ(channel.drain(), "");  // nothing before the first turn: not booted yet
-  EXPECT_LE(heartbeat.next_beat(), PolledHeartbeat::Clock::now());
-  heartbeat.beat_if_due(start);
-  EXPECT_EQ(channel.drain(), "b");
-  EXPECT_EQ(heartbeat.next_beat(), start + 100ms);
-  heartbeat.beat_if_due(start + 99ms);
-  EXPECT_EQ(channel.drain(), "");
-  heartbeat.beat_if_due(start + 100ms);
-  EXPECT_EQ(channel.drain(), "b");
-  EXPECT_EQ(heartbeat.next_beat(), start + 200ms);
-}
-
-TEST(PolledHeartbeatTest, UnsupervisedNeverBoundsAWait) {
-  PolledHeartbeat heartbeat(Config{});
-  heartbeat.beat_if_due();
-  EXPECT_EQ(heartbeat.next_beat(), std::nullopt);
-}
-
-TEST(RequestBudgetTest, AsksTheSupervisorOnceWhenTheLimitIsReached) {
-  Channel channel;
-  Config config = supervised(channel, 1000ms);
-  config.limit_max_requests = 3;
-  RequestBudget budget(config);
-  budget.count();
+  SupervisedWorkerHooks hooks(channel.worker_end(), 1000ms);
+  RequestBudget budget;
+  int stops = 0;
+  budget.start(2, hooks, [&] { ++stops; });
   budget.count();
   EXPECT_EQ(channel.drain(), "");
   budget.count();
   EXPECT_EQ(channel.drain(), "r");
-  budget.count();
-  EXPECT_EQ(channel.drain(), "");
-  EXPECT_EQ(budget.taken(), 4u);
+  EXPECT_EQ(stops, 0) << "the supervisor stops the worker once its replacement is up";
 }
 
-TEST(RequestBudgetTest, NoLimitNeverRetires) {
-  Channel channel;
-  RequestBudget budget(supervised(channel, 1000ms));
-  for (int i = 0; i < 1000; ++i) budget.count();
-  EXPECT_EQ(channel.drain(), "");
-}
-
-TEST(RequestBudgetTest, UnsupervisedWorkerSendsItselfTerm) {
-  pid_t child = ::fork();
-  if (child == 0) {
-    Config config;
-    config.limit_max_requests = 2;
-    RequestBudget budget(config);
-    budget.count();
-    budget.count();  // SIGTERM, default disposition: the process ends here
-    ::pause();
-    ::_exit(0);
-  }
-  EXPECT_EQ(wait_exit(child, 2000ms), 128 + SIGTERM);
+TEST(SupervisedWorkerHooksTest, ChannelGoneIsNotAnError) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  ::close(fds[0]);
+  EXPECT_FALSE(send_heartbeat_byte(fds[1], heartbeat_beat));
+  SupervisedWorkerHooks hooks(fds[1], 1000ms);
+  hooks.beat();  // no SIGPIPE
+  ::close(fds[1]);
 }
 
 }  // namespace

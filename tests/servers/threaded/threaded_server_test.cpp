@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <mutex>
 #include <set>
@@ -25,6 +26,7 @@
 
 #include "servers/background_server.hpp"
 #include "servers/logging.hpp"
+#include "tests/servers/accept_queue.hpp"
 #include "tests/servers/threaded/http.hpp"
 
 namespace csgi::servers {
@@ -51,13 +53,45 @@ wsgi::Body text(wsgi::StartResponse& start_response, std::string body, int statu
   return body;
 }
 
+// /sleep requests the app has started, for tests to wait on.
+std::atomic<int> sleeps_started{0};
+
 // A sync app: /sleep?ms=N blocks N ms, /throw throws, anything else says "ok".
 Application sync_app() {
+  sleeps_started = 0;
   return Application::from_sync("test-sync", [](wsgi::Environ& environ, wsgi::StartResponse& sr) {
     if (environ.path_info == "/throw") throw std::runtime_error("the app failed");
-    if (environ.path_info == "/sleep")
+    if (environ.path_info == "/sleep") {
+      ++sleeps_started;
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(environ.query_string.substr(3))));
+    }
     return text(sr, "ok");
+  });
+}
+
+// Waits until `condition` holds (true), or 5 s have passed (false).
+template <class Condition>
+bool wait_until(Condition condition) {
+  auto deadline = Clock::now() + 5s;
+  while (!condition()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Waits until every connection made to `port` so far has been accepted.
+bool all_accepted(std::uint16_t port) {
+  return wait_until([&] { return testing::accept_queue_length(port) == 0; });
+}
+
+// Connects to `port`, and says so once the connection is made.
+std::future<Response> get_in_background(std::uint16_t port, std::string target,
+                                        std::promise<void>& connected) {
+  return std::async(std::launch::async, [port, target, &connected] {
+    TestClient client(port);
+    connected.set_value();
+    return client.get(target);
   });
 }
 
@@ -126,7 +160,7 @@ TEST_F(ThreadedServerTest, AppThatThrowsGets500AndTheServerKeepsServing) {
 TEST_F(ThreadedServerTest, AllThreadsBusyGives503AfterTheBoundedWait) {
   BackgroundServer server(threaded_server_factory({.queue_capacity = 4, .queue_timeout = 100ms}), test_config(1), sync_app());
   auto busy = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=800"); });
-  std::this_thread::sleep_for(100ms);  // let the first request take the only thread
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));  // the only thread is taken
   auto start = Clock::now();
   Response refused = TestClient(server.port()).get("/");
   EXPECT_EQ(refused.status, 503);
@@ -365,7 +399,7 @@ TEST_F(ThreadedServerTest, GracefulShutdownFinishesTheRequestInFlight) {
   ASSERT_EQ(idle.get("/").status, 200);
   auto in_flight =
       std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=300"); });
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));
   auto start = Clock::now();
   server.stop();
   EXPECT_EQ(server.wait(), 0);
@@ -379,9 +413,11 @@ TEST_F(ThreadedServerTest, GracefulShutdownServesConnectionsWaitingForAThread) {
   BackgroundServer server(threaded_server_factory(), test_config(1), sync_app());
   auto in_flight =
       std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=300"); });
-  std::this_thread::sleep_for(100ms);  // the only thread is taken
-  auto waiting = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/"); });
-  std::this_thread::sleep_for(100ms);  // accepted, queued for the thread
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));  // the only thread is taken
+  std::promise<void> connected;
+  auto waiting = get_in_background(server.port(), "/", connected);
+  connected.get_future().wait();
+  ASSERT_TRUE(all_accepted(server.port()));  // accepted, queued for the thread
   server.stop();
   EXPECT_EQ(server.wait(), 0);
   EXPECT_EQ(in_flight.get().status, 200);
@@ -392,53 +428,57 @@ TEST_F(ThreadedServerTest, ConnectionWhoseRequestIsOnTheWayKeepsItsThreadFromAWa
   BackgroundServer server(threaded_server_factory(), test_config(1), sync_app());
   auto busy =
       std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=200"); });
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));
   TestClient late(server.port());  // connected; its request follows
-  std::this_thread::sleep_for(20ms);
-  auto waiting = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/"); });
-  std::this_thread::sleep_for(300ms);  // the thread is free again and took `late` first
+  ASSERT_TRUE(all_accepted(server.port()));
+  std::promise<void> connected;
+  auto waiting = get_in_background(server.port(), "/", connected);
+  connected.get_future().wait();
+  ASSERT_TRUE(all_accepted(server.port()));
+  // The thread frees up and takes `late`, queued first, before `waiting`;
+  // `late` is a slow client: its request comes a while after.
+  EXPECT_EQ(busy.get().status, 200);
+  std::this_thread::sleep_for(100ms);
   EXPECT_EQ(late.get("/").status, 200);
   EXPECT_EQ(waiting.get().status, 200);
-  EXPECT_EQ(busy.get().status, 200);
 }
 
 TEST_F(ThreadedServerTest, GracefulShutdownServesAConnectionWhoseRequestIsOnTheWay) {
   BackgroundServer server(threaded_server_factory(), test_config(2), sync_app());
   TestClient late(server.port());
-  std::this_thread::sleep_for(100ms);  // accepted and taken by a thread
+  ASSERT_TRUE(all_accepted(server.port()));  // accepted and handed to a thread
   server.stop();
-  std::this_thread::sleep_for(100ms);
   EXPECT_EQ(late.get("/").status, 200);
   EXPECT_EQ(server.wait(), 0);
 }
 
-// The supervisor's end of a heartbeat channel: counts the beats that arrived.
-std::size_t beats_in(int fd) {
-  std::size_t beats = 0;
-  char buffer[256];
-  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0;)
-    beats += static_cast<std::size_t>(n);
-  return beats;
-}
+// Hooks that count beats and can wait for a number of them.
+class CountingHooks final : public WorkerHooks {
+ public:
+  std::optional<std::chrono::milliseconds> heartbeat_interval() const override { return 5ms; }
+  void beat() override {
+    std::lock_guard lock(mutex_);
+    ++beats_;
+    changed_.notify_all();
+  }
+  bool wait_for_beats(int count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 5s, [&] { return beats_ >= count; });
+  }
 
-TEST_F(ThreadedServerTest, SupervisedAcceptorBeatsOnEveryIntervalWhileNothingArrives) {
-  int channel[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, channel), 0);
-  Config config = test_config(1);
-  config.heartbeat_fd = channel[1];
-  config.heartbeat_interval = 20ms;
-  BackgroundServer server(threaded_server_factory(), config, sync_app());
-  std::this_thread::sleep_for(200ms);
-  auto beats = beats_in(channel[0]);
-  EXPECT_GE(beats, 5u);  // one at once, then one per 20 ms
-  EXPECT_LE(beats, 12u);
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int beats_ = 0;
+};
+
+TEST_F(ThreadedServerTest, AcceptorBeatsOnEveryIntervalWhileNothingArrives) {
+  CountingHooks hooks;
+  BackgroundServer server(threaded_server_factory(), test_config(1), sync_app(), &hooks);
+  // Nothing arrives: only the heartbeat bounds the acceptor's waits.
+  EXPECT_TRUE(hooks.wait_for_beats(5));
   server.stop();
   EXPECT_EQ(server.wait(), 0);
-  beats_in(channel[0]);
-  std::this_thread::sleep_for(60ms);
-  EXPECT_EQ(beats_in(channel[0]), 0u) << "a stopped acceptor does not beat";
-  ::close(channel[0]);
-  ::close(channel[1]);
 }
 
 TEST_F(ThreadedServerTest, ShutdownTimeoutAbortsStuckConnections) {
@@ -446,7 +486,7 @@ TEST_F(ThreadedServerTest, ShutdownTimeoutAbortsStuckConnections) {
   config.timeout_graceful_shutdown = 100ms;
   BackgroundServer server(threaded_server_factory(), config, sync_app());
   auto stuck = std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=600"); });
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));
   auto start = Clock::now();
   server.stop();
   server.wait();

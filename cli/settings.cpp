@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "runtime/ascii.hpp"
+
 namespace csgi::cli {
 namespace {
 
@@ -66,9 +68,7 @@ template <>
 struct Codec<bool> {
   static std::string value_name() { return ""; }
   static bool parse(std::string_view text, std::string_view source) {
-    std::string lower(text);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string lower = ascii::to_lower(std::string(text));
     for (std::string_view yes : {"1"sv, "true"sv, "yes"sv, "on"sv}) {
       if (lower == yes) return true;
     }
@@ -268,7 +268,7 @@ std::vector<Setting> make_table() {
 std::string upper_snake(std::string_view name) {
   std::string out;
   for (char c : name) {
-    out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out += c == '-' ? '_' : ascii::upper(c);
   }
   return out;
 }

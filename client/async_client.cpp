@@ -1,9 +1,8 @@
 #include "client/async_client.hpp"
 
-#include <strings.h>
-
 #include "client/connection.hpp"
 #include "client/exchange.hpp"
+#include "runtime/ascii.hpp"
 
 namespace csgi::client {
 namespace asio = boost::asio;
@@ -97,16 +96,15 @@ detail::Request AsyncClient::Impl::redirect(detail::Request request, const Respo
     request.method = "GET";
     request.body.clear();
     std::erase_if(request.headers, [](const Header& header) {
-      return strcasecmp(header.first.c_str(), "content-length") == 0 ||
-             strcasecmp(header.first.c_str(), "content-type") == 0 ||
-             strcasecmp(header.first.c_str(), "transfer-encoding") == 0;
+      return ascii::iequals(header.first, "content-length") ||
+             ascii::iequals(header.first, "content-type") ||
+             ascii::iequals(header.first, "transfer-encoding");
     });
   }
   // Credentials are for the origin they were given to.
   if (next.origin() != request.url.origin())
     std::erase_if(request.headers, [](const Header& header) {
-      return strcasecmp(header.first.c_str(), "authorization") == 0 ||
-             strcasecmp(header.first.c_str(), "cookie") == 0;
+      return ascii::iequals(header.first, "authorization") || ascii::iequals(header.first, "cookie");
     });
   request.url = std::move(next);
   return request;

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "client/errors.hpp"
+#include "runtime/ascii.hpp"
 #include "runtime/use_tuple.hpp"
 #include "protocol/text.hpp"
 
@@ -27,9 +28,9 @@ void encode_head(const Request& request, std::string& head) {
   head += "\r\n";
   bool has_agent = false, has_length = false;
   for (auto& [name, value] : request.headers) {
-    has_agent = has_agent || strcasecmp(name.c_str(), "user-agent") == 0;
-    has_length = has_length || strcasecmp(name.c_str(), "content-length") == 0 ||
-                 strcasecmp(name.c_str(), "transfer-encoding") == 0;
+    has_agent = has_agent || ascii::iequals(name, "user-agent");
+    has_length = has_length || ascii::iequals(name, "content-length") ||
+                 ascii::iequals(name, "transfer-encoding");
     protocol::text::append_field(head, name, value);
   }
   if (!has_agent) head += "user-agent: csgi-client/" CSGI_VERSION "\r\n";

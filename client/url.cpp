@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "client/errors.hpp"
+#include "runtime/ascii.hpp"
 
 namespace csgi::client {
 namespace {

@@ -39,6 +39,7 @@
 #include <llhttp.h>
 
 #include "protocol/error.hpp"
+#include "protocol/limits.hpp"
 #include "runtime/http_types.hpp"
 
 namespace csgi::protocol {
@@ -48,9 +49,9 @@ enum class ParserMode { request, response };
 // Limits for one message. Request-line and head limits apply to requests; the
 // field and body limits to both directions.
 struct ParserLimits {
-  std::size_t request_line = 8190;        // method SP target SP version: 414 above
-  std::size_t head = 65536;               // start line + fields, CRLFs counted: 431 above
-  std::size_t fields = 100;               // header fields (trailers count too): 431 above
+  std::size_t request_line = default_limits::request_line;  // 414 above
+  std::size_t head = default_limits::request_head;           // 431 above
+  std::size_t fields = default_limits::request_fields;       // 431 above
   std::optional<std::uint64_t> body;      // decoded body bytes: 413 above; none = no limit
 };
 
@@ -137,7 +138,6 @@ class Parser {
   // llhttp's own description of the last error, for logs ("" if none).
   std::string_view error_reason() const;
 
-  ParserMode mode() const { return mode_; }
   const ParserLimits& limits() const { return limits_; }
 
  private:

@@ -76,7 +76,6 @@ class ResponseWriter {
   bool keep_alive() const { return keep_alive_; }
   int status() const { return status_; }
   // Response body bytes the app sent (before framing).
-  std::uint64_t body_bytes() const { return body_bytes_; }
 
   // Forces Connection: close on a response whose head is not written yet.
   void close_connection() { keep_alive_ = false; }

@@ -91,7 +91,6 @@ struct ServerConnection::Impl {
   std::string method;
   std::string target;
   int version_minor = 1;
-  std::uint64_t started = 0;
 
   // The connection.
   bool close_after = false;  // close_after_response() was called
@@ -152,7 +151,6 @@ void ServerConnection::Impl::start_request() {
                 head.keep_alive && !close_after, accepts_trailers(head.headers)});
   head_ready = false;
   active = true;
-  ++started;
 }
 
 // Skips what is buffered of a body the app did not read. True if the request
@@ -273,15 +271,6 @@ void ServerConnection::consume_output(std::size_t n) {
   }
 }
 
-void ServerConnection::take_output(std::string& buffer) {
-  Impl& c = *impl_;
-  if (c.output_begin > 0) c.output.erase(0, c.output_begin);
-  buffer.swap(c.output);
-  c.output.clear();
-  c.output_begin = 0;
-}
-
-bool ServerConnection::request_active() const { return impl_->active; }
 bool ServerConnection::response_started() const { return impl_->writer.started(); }
 bool ServerConnection::response_head_sent() const { return impl_->writer.head_written(); }
 bool ServerConnection::response_complete() const { return impl_->writer.complete(); }
@@ -340,7 +329,6 @@ std::string_view ServerConnection::http_version() const {
   return impl_->version_minor == 0 ? "1.0" : "1.1";
 }
 int ServerConnection::status() const { return impl_->writer.status(); }
-std::uint64_t ServerConnection::requests_started() const { return impl_->started; }
 
 void ServerConnection::shrink_buffers() {
   Impl& c = *impl_;

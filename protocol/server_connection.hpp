@@ -52,9 +52,9 @@ namespace csgi::protocol {
 
 // Sizes a server enforces; fill from servers::Config's limit_* fields.
 struct Limits {
-  std::size_t request_line = 8190;             // 414 above
-  std::size_t request_head = 65536;            // 431 above (start line + fields)
-  std::size_t request_fields = 100;            // 431 above
+  std::size_t request_line = default_limits::request_line;      // 414 above
+  std::size_t request_head = default_limits::request_head;      // 431 above (start line + fields)
+  std::size_t request_fields = default_limits::request_fields;  // 431 above
   std::optional<std::uint64_t> request_body;   // 413 above; none = unlimited
   // Backpressure: decoded body not yet taken by the app stops parsing above
   // this, and unparsed input (body or pipelined requests) stops reading above
@@ -174,20 +174,14 @@ class ServerConnection {
 
   // Bytes to write, head and body together. Valid until the next call that
   // produces output (receive_body, send_*, send_error_response, next_event) or
-  // consume_output: an asynchronous driver either makes no such call while a
-  // write is in flight, or uses take_output.
+  // consume_output: an asynchronous driver makes no such call while a write
+  // is in flight.
   std::string_view pending_output() const;
   // `n` bytes of pending_output() were written.
   void consume_output(std::size_t n);
-  // Swaps the pending bytes into `buffer` (its old content is discarded, its
-  // capacity reused next time): the connection may produce more output while
-  // the driver writes `buffer`. Swapping two buffers back and forth allocates
-  // nothing in the steady state.
-  void take_output(std::string& buffer);
 
   // ---- state queries ----
 
-  bool request_active() const;       // a RequestStarted is being served
   bool response_started() const;     // http.response.start was sent
   bool response_head_sent() const;   // ... and bytes of it are in the output: a
                                      // failure now aborts instead of a 500
@@ -228,9 +222,6 @@ class ServerConnection {
 
   // Drop buffer capacity (idle keep-alive connections keep little memory).
   void shrink_buffers();
-
-  // The number of requests started on this connection.
-  std::uint64_t requests_started() const;
 
  private:
   struct Impl;

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "protocol/limits.hpp"
+
 namespace csgi::servers {
 
 enum class ServerKind { loop, threaded };
@@ -42,9 +44,9 @@ struct Config {
   std::size_t limit_max_requests_jitter = 0;
 
   // protocol limits
-  std::size_t limit_request_line = 8190;     // 414 above it
-  std::size_t limit_request_head = 65536;    // 431 above it (request line + headers)
-  std::size_t limit_request_fields = 100;    // 431 above it
+  std::size_t limit_request_line = protocol::default_limits::request_line;      // 414 above it
+  std::size_t limit_request_head = protocol::default_limits::request_head;      // 431 above it
+  std::size_t limit_request_fields = protocol::default_limits::request_fields;  // 431 above it
   std::optional<std::uint64_t> limit_request_body;  // 413 above it
 
   LifespanMode lifespan = LifespanMode::auto_;

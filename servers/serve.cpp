@@ -1,6 +1,5 @@
 #include "servers/serve.hpp"
 
-#include <csignal>
 #include <stdexcept>
 #include <system_error>
 
@@ -22,8 +21,6 @@ ServerFactory server_factory(ServerKind kind) {
 
 int serve(const Config& config, const Application& app) {
   setup_logging(config.log_level, config.access_log);
-  // A peer that resets a connection must give EPIPE on write, not kill us.
-  std::signal(SIGPIPE, SIG_IGN);
   raise_open_file_limit();
   try {
     if (config.workers > 1 || config.supervise) return run_supervisor(config, app);

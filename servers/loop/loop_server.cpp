@@ -87,8 +87,6 @@ void LoopServer::request_stop() {
 
 int LoopServer::run(const RunOptions& options) {
   EventLoopThreadMark loop_thread;
-  // A peer that resets a connection must give EPIPE on write, not kill us.
-  std::signal(SIGPIPE, SIG_IGN);
   try {
     context_->app = application_.as_async(sync_);
   } catch (...) {

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/ascii.hpp"
 #include "servers/logging.hpp"
 #include "servers/supervisor/signal_queue.hpp"
 #include "servers/supervisor/worker.hpp"
@@ -32,9 +33,7 @@ std::string signal_name(int signal_number) {
 
 // "term" for SIGTERM, as gunicorn's "Handling signal: term".
 std::string lower_signal_name(int signal_number) {
-  std::string name = ::sigabbrev_np(signal_number) ? ::sigabbrev_np(signal_number) : "?";
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
+  return ascii::to_lower(::sigabbrev_np(signal_number) ? ::sigabbrev_np(signal_number) : "?");
 }
 
 double seconds(milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }

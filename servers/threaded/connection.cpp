@@ -235,8 +235,10 @@ class InFlight {
 };
 
 bool Driver::serve_request(protocol::MessageHead& head, bool& polite) {
-  InFlight in_flight(context_);
-  if (context_.config.limit_concurrency && in_flight.before() >= *context_.config.limit_concurrency) {
+  // Counted while the app runs: once it has returned the request no longer
+  // holds a thread of the app's, even if its response is still being written.
+  std::optional<InFlight> in_flight(context_);
+  if (context_.config.limit_concurrency && in_flight->before() >= *context_.config.limit_concurrency) {
     // Over the limit: this request gets 503, and its connection closes.
     conn_.send_error_response(503);
     log_cycle(conn_, client_);
@@ -255,6 +257,7 @@ bool Driver::serve_request(protocol::MessageHead& head, bool& polite) {
   } catch (...) {
     error = std::current_exception();
   }
+  in_flight.reset();
   CycleEnd end = end_cycle(conn_, error, gone_);
   log_cycle(conn_, client_);
   switch (end) {

@@ -262,7 +262,7 @@ std::unique_ptr<Server> make_threaded_server(const Config& config, const Applica
 }
 
 int run_threaded_server(const Config& config, const Application& app) {
-  // serve() owns what every server kind needs first: logging, SIGPIPE, fd limit.
+  // serve() owns what every server kind needs first: logging and the fd limit.
   Config threaded = config;
   threaded.server = ServerKind::threaded;
   return serve(threaded, app);

@@ -71,21 +71,50 @@ TEST_P(Contract, HeadTimeoutClosesASilentConnectionWithoutAnswer) {
   config.timeout_request_head = 100ms;
   start(config);
   RawClient client = connect();
-  EXPECT_TRUE(client.wait_closed(2000ms));
+  std::string received;
+  EXPECT_TRUE(client.wait_closed(2000ms, &received));
+  EXPECT_EQ(received, "");
+}
+
+TEST_P(Contract, HeadTimeoutAfterAKeptAliveRequestAnswers408) {
+  Config config = base_config();
+  config.timeout_request_head = 100ms;
+  start(config);
+  RawClient client = connect();
+  client.send_request("GET", "/hello");
+  EXPECT_EQ(client.read_response().status, 200);
+  client.send("GET /hello HTTP/1.1\r\n");  // the next head never ends
+  EXPECT_EQ(client.read_response().status, 408);
+}
+
+TEST_P(Contract, IdleKeepAliveExpiryClosesWithoutAnAnswer) {
+  Config config = base_config();
+  config.timeout_keep_alive = 100ms;
+  start(config);
+  RawClient client = connect();
+  client.send_request("GET", "/hello");
+  EXPECT_EQ(client.read_response().status, 200);
+  // Nothing more comes, not even a 408: the close is all.
+  std::string received;
+  EXPECT_TRUE(client.wait_closed(2000ms, &received));
+  EXPECT_EQ(received, "");
 }
 
 TEST_P(Contract, LimitConcurrencyCountsRequestsNotConnections) {
-  // The loop server still counts its open connections against the limit too.
   Config config = base_config();
   config.limit_concurrency = 1;
   start(config);
   RawClient first = connect();
   first.send_request("GET", "/hello");
   EXPECT_EQ(first.read_response().status, 200);
-  // `first` stays open and idle: no request of it is in flight.
-  RawClient second = connect();
-  second.send_request("GET", "/hello");
-  EXPECT_EQ(second.read_response().status, 200);
+  // `first` stays open and idle: no request of it is in flight. (On the
+  // threaded server the first request still counts for the moment between
+  // its last byte and the end of its app's call: ask until that has passed.)
+  EXPECT_TRUE(eventually([&] {
+    RawClient second = connect();
+    second.send_request("GET", "/hello");
+    return second.read_response().status == 200;
+  }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, Contract, server_params(), param_name);

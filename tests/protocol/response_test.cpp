@@ -211,19 +211,6 @@ TEST(Response, StandaloneErrorResponse) {
                 "\r\nserver: csgi\r\nconnection: close\r\n\r\nService Unavailable");
 }
 
-TEST(Response, TakeOutputSwapsBuffers) {
-  Harness h;
-  h.start("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-  h.conn.send_response_start({200, {}, false});
-  h.conn.send_response_body("a", true);
-  std::string writing;
-  h.conn.take_output(writing);
-  EXPECT_NE(writing.find("\r\n\r\n1\r\na\r\n"), std::string::npos);
-  EXPECT_EQ(h.conn.pending_output(), "");
-  h.conn.send_response_body("b", false);
-  h.conn.take_output(writing);
-  EXPECT_EQ(writing, "1\r\nb\r\n0\r\n\r\n");
-}
 
 }  // namespace
 }  // namespace csgi::protocol

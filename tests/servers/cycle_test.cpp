@@ -93,5 +93,14 @@ TEST(CycleSettings, LimitsComeFromConfig) {
   EXPECT_EQ(limits.request_body, 1000u);
 }
 
+TEST(CycleSettings, DefaultConfigGivesTheProtocolsDefaultLimits) {
+  protocol::Limits from_config = protocol_limits(Config{});
+  protocol::Limits defaults;
+  EXPECT_EQ(from_config.request_line, defaults.request_line);
+  EXPECT_EQ(from_config.request_head, defaults.request_head);
+  EXPECT_EQ(from_config.request_fields, defaults.request_fields);
+  EXPECT_EQ(from_config.request_body, defaults.request_body);
+}
+
 }  // namespace
 }  // namespace csgi::servers

@@ -3,7 +3,10 @@
 #
 #   bench/loop.sh            ROUNDS=3 DURATION=5 by default
 #
-# csgi `hello` and `hello-sync` on the loop server, nginx (one worker, `return
+# csgi `hello` and `hello-sync` on the loop server (`hello-sync` twice: with the
+# default scheduling of its sync thread, and with --sync-batch-scheduling,
+# which matters here because the loop and the sync thread share CPU 0), nginx
+# (one worker, `return
 # 200` with the same JSON) and uvicorn (one worker, httptools, and uvloop as
 # `uvicorn[standard]` would pick: the fastest Python set-up here) each pinned to
 # CPU 0, wrk pinned to CPU 1; rounds interleaved; medians reported. Then the
@@ -12,14 +15,16 @@ source "$(dirname "$0")/lib.sh"
 install_peers
 ulimit -n "$(ulimit -Hn)"
 
-CSGI_PORT=8101 SYNC_PORT=8102 NGINX_PORT=8103 UVICORN_PORT=8104
+CSGI_PORT=8101 SYNC_PORT=8102 NGINX_PORT=8103 UVICORN_PORT=8104 BATCH_PORT=8105
 start_csgi $CSGI_PORT hello
 start_csgi $SYNC_PORT hello-sync
+start_csgi $BATCH_PORT hello-sync --sync-batch-scheduling
 start_nginx $NGINX_PORT 1
 start_uvicorn $UVICORN_PORT
 
-declare -A PORT=([csgi]=$CSGI_PORT [csgi-sync]=$SYNC_PORT [nginx]=$NGINX_PORT [uvicorn]=$UVICORN_PORT)
-SERVERS=(nginx csgi csgi-sync uvicorn)
+declare -A PORT=([csgi]=$CSGI_PORT [csgi-sync]=$SYNC_PORT [csgi-batch]=$BATCH_PORT
+                 [nginx]=$NGINX_PORT [uvicorn]=$UVICORN_PORT)
+SERVERS=(nginx csgi csgi-sync csgi-batch uvicorn)
 declare -A MODE_FLAGS=([c64]="-c64" [c256]="-c256" [c64-close]="-c64 close")
 MODES=(c64 c256 c64-close)
 declare -A RPS P50 P99
@@ -38,7 +43,9 @@ echo
 check_target "hello rps / nginx at -c64" "$(ratio "$(median_rps c64 csgi)" "$(median_rps c64 nginx)")" ">=" 1.0
 check_target "hello p99 / nginx at -c64" "$(ratio "$(median_p99 c64 csgi)" "$(median_p99 c64 nginx)")" "<=" 1.5
 check_target "hello-sync rps / nginx at -c64" \
-  "$(ratio "$(median_rps c64 csgi-sync)" "$(median_rps c64 nginx)")" ">=" 0.5
+  "$(ratio "$(median_rps c64 csgi-sync)" "$(median_rps c64 nginx)")" ">=" 0.9
+check_target "hello-sync --sync-batch-scheduling rps / nginx at -c64" \
+  "$(ratio "$(median_rps c64 csgi-batch)" "$(median_rps c64 nginx)")" ">=" 0.9
 check_target "hello rps / uvicorn at -c64" "$(ratio "$(median_rps c64 csgi)" "$(median_rps c64 uvicorn)")" ">=" 2.5
 
 echo

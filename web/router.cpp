@@ -87,7 +87,47 @@ Request make_request(std::string method, std::string path, std::string query_str
 struct Table {
   Routes routes;
   std::size_t max_body;
+  std::vector<Router::LifespanHook> on_startup;
+  std::vector<Router::LifespanHook> on_shutdown;
 };
+
+// Runs `hooks` in order; the message of the first that throws, or nullopt.
+asgi::awaitable<std::optional<std::string>> run_hooks(const std::vector<Router::LifespanHook>& hooks,
+                                                      const std::shared_ptr<State>& state) {
+  for (const auto& hook : hooks) {
+    std::exception_ptr error;
+    try {
+      co_await hook(state);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (error) co_return exception_message(error);
+  }
+  co_return std::nullopt;
+}
+
+// The lifespan scope: startup hooks at lifespan.startup, shutdown hooks (in
+// reverse order) at lifespan.shutdown, each phase answered complete or failed.
+asgi::awaitable<void> run_lifespan(std::shared_ptr<const Table> table, std::shared_ptr<State> state,
+                                   asgi::Receive receive, asgi::Send send) {
+  for (;;) {
+    asgi::ReceiveEvent event = co_await receive();
+    if (std::holds_alternative<asgi::LifespanStartup>(event)) {
+      if (auto failure = co_await run_hooks(table->on_startup, state)) {
+        co_await send(asgi::LifespanStartupFailed{std::move(*failure)});
+        co_return;
+      }
+      co_await send(asgi::LifespanStartupComplete{});
+    } else if (std::holds_alternative<asgi::LifespanShutdown>(event)) {
+      std::vector<Router::LifespanHook> reversed(table->on_shutdown.rbegin(), table->on_shutdown.rend());
+      if (auto failure = co_await run_hooks(reversed, state))
+        co_await send(asgi::LifespanShutdownFailed{std::move(*failure)});
+      else
+        co_await send(asgi::LifespanShutdownComplete{});
+      co_return;
+    }
+  }
+}
 
 // ---- async side ----------------------------------------------------------------
 
@@ -125,6 +165,10 @@ asgi::awaitable<Response> run_sync_view(SyncExecutor& executor, const SyncView& 
 
 asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExecutor& executor,
                                      asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
+  if (scope.type == asgi::ScopeType::lifespan) {
+    co_await run_lifespan(std::move(table), std::move(scope.state), std::move(receive), std::move(send));
+    co_return;
+  }
   if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
   auto match = find_route(table->routes, scope.path);
   if (!match) {
@@ -257,8 +301,18 @@ Router& Router::max_body_size(std::size_t bytes) {
   return *this;
 }
 
+Router& Router::on_startup(LifespanHook hook) {
+  on_startup_.push_back(std::move(hook));
+  return *this;
+}
+
+Router& Router::on_shutdown(LifespanHook hook) {
+  on_shutdown_.push_back(std::move(hook));
+  return *this;
+}
+
 asgi::App Router::as_async(SyncExecutor& sync_executor) const {
-  auto table = std::make_shared<const Table>(Table{routes_, max_body_});
+  auto table = std::make_shared<const Table>(Table{routes_, max_body_, on_startup_, on_shutdown_});
   return [table, &sync_executor](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
     return dispatch_async(table, sync_executor, std::move(scope), std::move(receive),
                           std::move(send));
@@ -266,7 +320,7 @@ asgi::App Router::as_async(SyncExecutor& sync_executor) const {
 }
 
 wsgi::App Router::as_sync() const {
-  auto table = std::make_shared<const Table>(Table{routes_, max_body_});
+  auto table = std::make_shared<const Table>(Table{routes_, max_body_, on_startup_, on_shutdown_});
   return [table](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
     return dispatch_sync(table, environ, start_response);
   };

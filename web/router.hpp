@@ -23,11 +23,20 @@
 // server's own limit (Config::limit_request_body) cuts the body earlier when
 // it is lower.
 //
-// Routes are copied when a form is created; later path() calls do not change
-// forms already made.
+// Lifespan (spec/lifespan.md): the router answers the lifespan scope itself,
+// running its startup hooks in order at lifespan.startup and its shutdown
+// hooks in reverse order at lifespan.shutdown (Starlette's on_startup and
+// on_shutdown). A hook that throws fails the phase with its message; the
+// server then refuses to serve (startup) or logs it (shutdown). Hooks run on
+// the event loop that runs the lifespan scope: one that blocks must hand its
+// work to a thread (run_sync) itself.
+//
+// Routes and hooks are copied when a form is created; later calls do not
+// change forms already made.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +52,12 @@ class Router {
   Router& path(std::string pattern, SyncView view);
   // The longest request body a view is given (bytes); longer ones get 413.
   Router& max_body_size(std::size_t bytes);
+
+  // A hook is given the state shared with every request's scope (null when
+  // the server keeps none), to fill at startup and release at shutdown.
+  using LifespanHook = std::function<asgi::awaitable<void>(std::shared_ptr<State> state)>;
+  Router& on_startup(LifespanHook hook);
+  Router& on_shutdown(LifespanHook hook);
 
   asgi::App as_async(SyncExecutor& sync_executor) const;
   wsgi::App as_sync() const;
@@ -73,6 +88,8 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  std::vector<LifespanHook> on_startup_;
+  std::vector<LifespanHook> on_shutdown_;
   std::size_t max_body_ = 2'621'440;
 };
 

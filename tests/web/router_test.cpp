@@ -212,6 +212,67 @@ TEST(Router, ViewSeesQueryHeadersMethodAndCaptures) {
   EXPECT_EQ(find_header(server.headers, "content-length"), "2");
 }
 
+asgi::Scope lifespan_scope(std::shared_ptr<State> state) {
+  asgi::Scope scope;
+  scope.type = asgi::ScopeType::lifespan;
+  scope.state = std::move(state);
+  return scope;
+}
+
+TEST(RouterLifespan, HooksRunInOrderAtStartupAndInReverseAtShutdown) {
+  std::vector<std::string> ran;
+  auto hook = [&ran](std::string name) {
+    return [&ran, name](std::shared_ptr<State> state) -> asgi::awaitable<void> {
+      ran.push_back(name);
+      if (state) state->set("last", name);
+      co_return;
+    };
+  };
+  web::Router router;
+  router.on_startup(hook("open db")).on_startup(hook("warm cache"));
+  router.on_shutdown(hook("close db")).on_shutdown(hook("flush cache"));
+  SyncExecutor executor;
+  AsyncServerStub server;
+  server.incoming = {asgi::LifespanStartup{}, asgi::LifespanShutdown{}};
+  auto state = std::make_shared<State>();
+  EXPECT_FALSE(test::run_async_app(router.as_async(executor), server, lifespan_scope(state)));
+  EXPECT_EQ(ran, (std::vector<std::string>{"open db", "warm cache", "flush cache", "close db"}));
+  EXPECT_EQ(server.events(), (std::vector<std::string>{"lifespan.startup.complete",
+                                                       "lifespan.shutdown.complete"}));
+  EXPECT_EQ(*state->get<std::string>("last"), "close db");
+}
+
+TEST(RouterLifespan, RouterWithoutHooksAnswersLifespan) {
+  SyncExecutor executor;
+  AsyncServerStub server;
+  server.incoming = {asgi::LifespanStartup{}, asgi::LifespanShutdown{}};
+  EXPECT_FALSE(test::run_async_app(web::Router().as_async(executor), server, lifespan_scope(nullptr)));
+  EXPECT_EQ(server.events(), (std::vector<std::string>{"lifespan.startup.complete",
+                                                       "lifespan.shutdown.complete"}));
+}
+
+TEST(RouterLifespan, StartupHookThatThrowsFailsStartupWithItsMessage) {
+  bool later_ran = false;
+  web::Router router;
+  router.on_startup([](std::shared_ptr<State>) -> asgi::awaitable<void> {
+    throw std::runtime_error("no database");
+    co_return;
+  });
+  router.on_startup([&later_ran](std::shared_ptr<State>) -> asgi::awaitable<void> {
+    later_ran = true;
+    co_return;
+  });
+  SyncExecutor executor;
+  AsyncServerStub server;
+  server.incoming = {asgi::LifespanStartup{}};
+  EXPECT_FALSE(test::run_async_app(router.as_async(executor), server, lifespan_scope(nullptr)));
+  ASSERT_EQ(server.sent.size(), 1u);
+  auto* failed = std::get_if<asgi::LifespanStartupFailed>(&server.sent[0]);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->message, "no database");
+  EXPECT_FALSE(later_ran);
+}
+
 TEST(Router, ApplicationProvidesBothForms) {
   Placement async_placement, sync_placement;
   Application app = mixed_router(async_placement, sync_placement).application("mixed");

@@ -87,6 +87,7 @@ void LoopServer::request_stop() {
 
 int LoopServer::run(const RunOptions& options) {
   EventLoopThreadMark loop_thread;
+  if (options.handle_signals) signals_.emplace(io_, SIGINT, SIGTERM);
   try {
     context_->app = application_.as_async(sync_);
   } catch (...) {
@@ -108,7 +109,7 @@ int LoopServer::run(const RunOptions& options) {
     exit_code_ = worker_exit::failure;
     io_.stop();
   });
-  if (options.handle_signals) asio::co_spawn(io_, handle_signals(), asio::detached);
+  if (signals_) asio::co_spawn(io_, handle_signals(*signals_), asio::detached);
   io_.run();
   finish_sync_work();
   return exit_code_;
@@ -211,8 +212,7 @@ asio::awaitable<void> LoopServer::accept() {
   }
 }
 
-asio::awaitable<void> LoopServer::handle_signals() {
-  asio::signal_set signals(io_, SIGINT, SIGTERM);
+asio::awaitable<void> LoopServer::handle_signals(asio::signal_set& signals) {
   for (;;) {
     auto [error, number] = co_await signals.async_wait(asio::as_tuple(use_awaitable));
     if (error) co_return;

@@ -11,6 +11,7 @@
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include "gateway/app.hpp"
 #include "runtime/executor.hpp"
@@ -37,7 +38,7 @@ class LoopServer final : public Server {
  private:
   boost::asio::awaitable<void> main(RunOptions options);
   boost::asio::awaitable<void> accept();
-  boost::asio::awaitable<void> handle_signals();
+  boost::asio::awaitable<void> handle_signals(boost::asio::signal_set& signals);
   boost::asio::awaitable<void> shut_down();
   bool open_acceptor();
   // Serves an accepted socket: a Connection coroutine on the loop.
@@ -60,6 +61,10 @@ class LoopServer final : public Server {
   std::shared_ptr<LoopContext> context_;
   std::unique_ptr<Lifespan> lifespan_;
   std::optional<Acceptor> acceptor_;
+  // SIGINT and SIGTERM, when the server handles signals: installed as run()
+  // begins, so that one arriving while the app loads or starts up is a
+  // graceful stop, not the default death.
+  std::optional<boost::asio::signal_set> signals_;
   AsyncEvent stop_requested_;
   AsyncEvent force_stop_;
   int stop_requests_ = 0;

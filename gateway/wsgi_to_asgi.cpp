@@ -25,6 +25,7 @@
 
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
+#include "gateway/error_log.hpp"
 #include "gateway/response_driver.hpp"
 #include "runtime/ascii.hpp"
 
@@ -34,17 +35,39 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Where sync calls run: a SyncExecutor, with its executor taken once.
+struct SyncPool {
+  explicit SyncPool(SyncExecutor& owner) : executor(owner.get_executor()), owner(&owner) {}
+  asio::any_io_executor executor;
+  SyncExecutor* owner;
+};
+
+// The one warning of an episode of sync calls queueing (runtime/sync_queue_watch.hpp).
+void warn_sync_calls_queueing(const SyncQueueWait& wait, std::size_t threads) {
+  error_log()->warn(
+      "Sync calls are queueing: a call waited {} ms for one of the {} sync thread(s), with {} "
+      "call(s) still waiting. A sync view that calls its own server deadlocks this way. "
+      "Remedies: more threads (--threads), more workers (--workers), or an async view.",
+      wait.waited.count(), threads, wait.waiting);
+}
+
 // Runs `work` on `pool` and resumes the awaiting coroutine on its own executor,
 // rethrowing what `work` threw. The loop keeps counting the call as outstanding
 // work, so a loop with nothing else to do does not return from run() meanwhile.
+// The pool's queue watch is told when the call is queued and when it starts,
+// and the warning it reports is logged on the pool's thread, before the call.
 // A deferred operation: awaiting it costs no coroutine frame of its own.
 template <class Work>
-auto run_on_pool(asio::any_io_executor pool, Work work) {
-  auto initiate = [pool = std::move(pool), work = std::move(work)](auto handler) mutable {
+auto run_on_pool(const SyncPool& pool, Work work) {
+  auto initiate = [pool, work = std::move(work)](auto handler) mutable {
     asio::any_io_executor home = asio::prefer(asio::get_associated_executor(handler),
                                               asio::execution::outstanding_work.tracked);
-    asio::post(pool, [handler = std::move(handler), work = std::move(work),
-                      home = std::move(home)]() mutable {
+    SyncExecutor* owner = pool.owner;
+    asio::post(pool.executor, [handler = std::move(handler), work = std::move(work),
+                               home = std::move(home), owner,
+                               queued_at = owner->queue_watch().queued()]() mutable {
+      if (auto wait = owner->queue_watch().started(queued_at))
+        warn_sync_calls_queueing(*wait, owner->threads());
       std::exception_ptr error;
       try {
         work();
@@ -206,20 +229,16 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
   bool disconnected_ = false;
 };
 
-// Where a sync app runs: the pool, and whether it has room for concurrent calls.
-struct SyncPool {
-  asio::any_io_executor executor;
-  bool multithread;
-};
-
 asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPool pool,
                                     asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
   if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
   wsgi::Environ environ = environ_from_scope(std::move(scope));
-  environ.multithread = pool.multithread;
+  // A one-thread executor serialises the calls: the app is never called
+  // concurrently, which is what Environ::multithread false promises.
+  environ.multithread = pool.owner->threads() > 1;
   auto call = std::make_shared<SyncCall>(co_await asio::this_coro::executor, receive, send,
                                          std::move(environ));
-  co_await run_on_pool(pool.executor, [call, app] { call->run(*app); });
+  co_await run_on_pool(pool, [call, app] { call->run(*app); });
   if (call->final_head_) co_await send(std::move(*call->final_head_));
   if (call->final_body_) co_await send(std::move(*call->final_body_));
 }
@@ -227,14 +246,12 @@ asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPo
 }  // namespace
 
 asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work) {
-  co_await run_on_pool(executor.get_executor(), std::move(work));
+  co_await run_on_pool(SyncPool(executor), std::move(work));
 }
 
 asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor) {
   auto shared = std::make_shared<const wsgi::App>(std::move(app));
-  // A one-thread executor serialises the calls: the app is never called
-  // concurrently, which is what Environ::multithread false promises.
-  SyncPool pool{executor.get_executor(), executor.threads() > 1};
+  SyncPool pool(executor);
   // A plain lambda returning the coroutine: nothing the coroutine uses lives in
   // the std::function, which callers may copy or drop while requests run.
   return [shared, pool](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {

@@ -58,8 +58,11 @@ struct SyncExecutor::Impl {
   boost::asio::thread_pool pool;
 };
 
-SyncExecutor::SyncExecutor(std::size_t threads, SyncScheduling scheduling)
-    : threads_(threads == 0 ? 1 : threads), scheduling_(scheduling) {}
+SyncExecutor::SyncExecutor(std::size_t threads, SyncScheduling scheduling,
+                           std::chrono::milliseconds queue_warning_after)
+    : queue_watch_(queue_warning_after),
+      threads_(threads == 0 ? 1 : threads),
+      scheduling_(scheduling) {}
 
 SyncExecutor::~SyncExecutor() { join(); }
 

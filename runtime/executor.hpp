@@ -2,11 +2,14 @@
 // through a thread-local or a global (spec/servers.md, "Executors").
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 
 #include <boost/asio/any_io_executor.hpp>
+
+#include "runtime/sync_queue_watch.hpp"
 
 namespace csgi {
 
@@ -27,22 +30,30 @@ enum class SyncScheduling {
 // which adapting a sync app does: a server hosting only async apps stays a
 // single-threaded process, and the C library and shared_ptr then skip their
 // thread-safety costs (cancellation points, locks, atomic counts).
+//
+// Its queue_watch() tells when a call waited longer than `queue_warning_after`
+// to start; those who queue calls report it (gateway/wsgi_to_asgi.cpp logs it).
 class SyncExecutor {
  public:
   explicit SyncExecutor(std::size_t threads = 1,
-                        SyncScheduling scheduling = SyncScheduling::normal);
+                        SyncScheduling scheduling = SyncScheduling::normal,
+                        std::chrono::milliseconds queue_warning_after = std::chrono::seconds(1));
   ~SyncExecutor();  // stops and joins
   SyncExecutor(const SyncExecutor&) = delete;
   SyncExecutor& operator=(const SyncExecutor&) = delete;
 
   boost::asio::any_io_executor get_executor();
   std::size_t threads() const { return threads_; }
+  // Counts the calls queued through the gateway (wsgi_to_asgi, run_sync);
+  // work posted straight to get_executor() is not counted.
+  SyncQueueWatch& queue_watch() { return queue_watch_; }
   // Waits for queued work to finish, then joins the threads.
   void join();
 
  private:
   struct Impl;
   std::once_flag started_;
+  SyncQueueWatch queue_watch_;  // outlives the pool, whose work tells it
   std::unique_ptr<Impl> impl_;
   std::size_t threads_;
   SyncScheduling scheduling_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <regex>
 #include <thread>
 
 #include <boost/asio/detached.hpp>
@@ -19,6 +20,7 @@ namespace {
 using test::AsyncServerStub;
 using test::what;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 wsgi::Body count_close(wsgi::Body body, std::atomic<int>& closes) {
   auto shared = std::make_shared<wsgi::Body>(std::move(body));
@@ -350,6 +352,19 @@ TEST(WsgiToAsgi, LoopKeepsRunningWhileTheSyncAppBlocks) {
   EXPECT_THAT(server.events(), ElementsAre("start 200", "body  end"));
 }
 
+// Runs `calls` concurrent requests of `app` on one loop until all completed.
+void serve_concurrently(const asgi::App& app, int calls) {
+  boost::asio::io_context context;
+  std::vector<std::unique_ptr<AsyncServerStub>> servers;
+  for (int i = 0; i < calls; ++i) {
+    servers.push_back(std::make_unique<AsyncServerStub>());
+    boost::asio::co_spawn(context, app({}, servers.back()->receive(), servers.back()->send()),
+                          boost::asio::detached);
+  }
+  context.run();
+  for (auto& server : servers) EXPECT_EQ(server->sent.size(), 2u);
+}
+
 // Runs `calls` concurrent requests of an app that records how many of its
 // calls overlap; returns the largest overlap seen.
 int max_overlap(SyncExecutor& executor, int calls) {
@@ -371,16 +386,7 @@ int max_overlap(SyncExecutor& executor, int calls) {
     start_response(200, {});
     return wsgi::Body();
   };
-  auto async_app = wsgi_to_asgi(app, executor);
-  boost::asio::io_context context;
-  std::vector<std::unique_ptr<AsyncServerStub>> servers;
-  for (int i = 0; i < calls; ++i) {
-    servers.push_back(std::make_unique<AsyncServerStub>());
-    boost::asio::co_spawn(context, async_app({}, servers.back()->receive(), servers.back()->send()),
-                          boost::asio::detached);
-  }
-  context.run();
-  for (auto& server : servers) EXPECT_EQ(server->sent.size(), 2u);
+  serve_concurrently(wsgi_to_asgi(app, executor), calls);
   return most;
 }
 
@@ -392,6 +398,99 @@ TEST(WsgiToAsgi, OneThreadExecutorSerialisesCalls) {
 TEST(WsgiToAsgi, ExecutorWithNThreadsRunsNCallsInParallel) {
   SyncExecutor executor(4);
   EXPECT_EQ(max_overlap(executor, 4), 4);
+}
+
+// "Sync calls are queueing" (runtime/sync_queue_watch.hpp): the executors below
+// warn after 50 ms; a call makes itself slow by sleeping.
+constexpr auto queue_warning_after = std::chrono::milliseconds(50);
+
+// A sync app whose first call holds the executor's one thread until the other
+// `calls - 1` are queued, and every call then takes `duration`.
+wsgi::App slow_app(SyncExecutor& executor, int calls, std::chrono::milliseconds duration) {
+  auto started = std::make_shared<std::atomic<int>>(0);
+  return [&executor, started, calls, duration](wsgi::Environ&,
+                                               wsgi::StartResponse& start_response) {
+    if ((*started)++ == 0) {
+      while (executor.queue_watch().waiting() < std::size_t(calls - 1)) std::this_thread::yield();
+    }
+    std::this_thread::sleep_for(duration);
+    start_response(200, {});
+    return wsgi::Body();
+  };
+}
+
+int warnings_in(const std::string& log) {
+  int n = 0;
+  for (auto at = log.find("Sync calls are queueing"); at != std::string::npos;
+       at = log.find("Sync calls are queueing", at + 1))
+    ++n;
+  return n;
+}
+
+long waited_ms(const std::string& log) {
+  std::smatch match;
+  if (!std::regex_search(log, match, std::regex("waited ([0-9]+) ms"))) return -1;
+  return std::stol(match[1]);
+}
+
+// The second call waits for the first and the third for both, but only the
+// second reports: the episode lasts until no call is waiting.
+TEST(SyncQueueWarning, QueueingCallsLogOneWarningNamingTheThreadsAndTheWait) {
+  SyncExecutor executor(1, SyncScheduling::normal, queue_warning_after);
+  testing::ErrorLogCapture log;
+  auto app = slow_app(executor, 3, std::chrono::milliseconds(100));
+  serve_concurrently(wsgi_to_asgi(app, executor), 3);
+  const std::string text = log.text();
+  EXPECT_EQ(warnings_in(text), 1) << text;
+  EXPECT_THAT(text, HasSubstr("for one of the 1 sync thread(s), with 1 call(s) still waiting"));
+  EXPECT_THAT(text, HasSubstr("Remedies: more threads (--threads), more workers (--workers)"));
+  EXPECT_GE(waited_ms(text), 50) << text;
+}
+
+// Router sync views queue through run_sync: the same watch, the same warning.
+TEST(SyncQueueWarning, SecondEpisodeAfterTheQueueDrainedWarnsAgain) {
+  SyncExecutor executor(1, SyncScheduling::normal, queue_warning_after);
+  testing::ErrorLogCapture log;
+  auto slow_call = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
+  for (int episode = 1; episode <= 2; ++episode) {
+    boost::asio::io_context context;
+    for (int i = 0; i < 3; ++i)
+      boost::asio::co_spawn(context, run_sync(executor, slow_call), boost::asio::detached);
+    context.run();
+    EXPECT_EQ(executor.queue_watch().waiting(), 0u);
+    EXPECT_EQ(warnings_in(log.text()), episode) << log.text();
+  }
+}
+
+TEST(SyncQueueWarning, CallsThatWaitLessThanTheThresholdLogNothing) {
+  SyncExecutor executor(1, SyncScheduling::normal, std::chrono::milliseconds(1000));
+  testing::ErrorLogCapture log;
+  auto app = slow_app(executor, 3, std::chrono::milliseconds(20));
+  serve_concurrently(wsgi_to_asgi(app, executor), 3);
+  EXPECT_EQ(log.text(), "");
+}
+
+// Nothing watches a waiting call: while the one thread is held, the call
+// queued behind it has waited past the threshold and nothing is logged yet.
+// It is reported once it starts.
+TEST(SyncQueueWarning, CallBehindAHeldThreadIsReportedOnlyWhenItStarts) {
+  SyncExecutor executor(1, SyncScheduling::normal, queue_warning_after);
+  testing::ErrorLogCapture log;
+  std::string logged_while_held = "(not run)";
+  std::atomic<int> started = 0;
+  wsgi::App app = [&](wsgi::Environ&, wsgi::StartResponse& start_response) {
+    if (started++ == 0) {
+      while (executor.queue_watch().waiting() < 1) std::this_thread::yield();
+      std::this_thread::sleep_for(3 * queue_warning_after);
+      logged_while_held = log.text();
+    }
+    start_response(200, {});
+    return wsgi::Body();
+  };
+  serve_concurrently(wsgi_to_asgi(app, executor), 2);
+  EXPECT_EQ(logged_while_held, "");
+  EXPECT_EQ(warnings_in(log.text()), 1) << log.text();
+  EXPECT_THAT(log.text(), HasSubstr("with 0 call(s) still waiting"));
 }
 
 // A server builds its executor whatever the app; only a sync app needs its

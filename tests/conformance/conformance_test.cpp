@@ -160,10 +160,7 @@ TEST_P(Conformance, ExceptionBeforeStartGives500AndClose) {
   start();
   RawClient client = connect();
   client.send_request("GET", "/raise-before");
-  RawResponse response = client.read_response();
-  EXPECT_EQ(response.status, 500);
-  EXPECT_EQ(response.header("connection"), "close");
-  EXPECT_TRUE(client.wait_closed(1000ms));
+  expect_answer_then_close(client, 500);
 }
 
 TEST_P(Conformance, ExceptionAfterStartAbortsConnection) {

@@ -15,10 +15,7 @@ TEST_P(Contract, Http11RequestWithoutHostAnswered400) {
   start();
   RawClient client = connect();
   client.send("GET /hello HTTP/1.1\r\n\r\n");
-  RawResponse response = client.read_response();
-  EXPECT_EQ(response.status, 400);
-  EXPECT_EQ(response.header("connection"), "close");
-  EXPECT_TRUE(client.wait_closed(1000ms));
+  expect_answer_then_close(client, 400);
 }
 
 TEST_P(Contract, Http10RequestWithoutHostAnswered) {
@@ -60,10 +57,7 @@ TEST_P(Contract, HeadTimeoutAnswers408) {
   start(config);
   RawClient client = connect();
   client.send("GET /hello HTTP/1.1\r\nHost: test\r\n");
-  RawResponse response = client.read_response();
-  EXPECT_EQ(response.status, 408);
-  EXPECT_EQ(response.header("connection"), "close");
-  EXPECT_TRUE(client.wait_closed(1000ms));
+  expect_answer_then_close(client, 408);
 }
 
 TEST_P(Contract, HeadTimeoutClosesASilentConnectionWithoutAnswer) {

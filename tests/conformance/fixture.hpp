@@ -86,6 +86,15 @@ class Conformance : public ::testing::TestWithParam<Param> {
   std::unique_ptr<servers::BackgroundServer> server_;
 };
 
+// An error answer on `client`: `status` with Connection: close, then the
+// server closes the connection.
+inline void expect_answer_then_close(RawClient& client, int status) {
+  RawResponse response = client.read_response();
+  EXPECT_EQ(response.status, status);
+  EXPECT_EQ(response.header("connection"), "close");
+  EXPECT_TRUE(client.wait_closed(1000ms));
+}
+
 // Every server kind with both app kinds.
 inline auto server_params() {
   return ::testing::Combine(::testing::ValuesIn(server_kinds()),

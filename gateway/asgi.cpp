@@ -1,6 +1,5 @@
 #include "gateway/asgi.hpp"
 
-#include "runtime/ascii.hpp"
 
 namespace csgi::asgi {
 
@@ -36,13 +35,8 @@ std::string_view event_name(const SendEvent& event) {
 }
 
 void check_response_start(int status, const Headers& headers) {
-  if (status < 200 || status > 599)
-    throw ProtocolViolation("status " + std::to_string(status) + " outside 200-599");
-  for (const auto& [name, value] : headers) {
-    if (!ascii::is_token(name)) throw ProtocolViolation("invalid header name: \"" + name + "\"");
-    if (ascii::has_cr_lf_nul(value))
-      throw ProtocolViolation("CR, LF or NUL in the value of header \"" + name + "\"");
-  }
+  check_response_status(status);
+  for (const auto& field : headers) check_response_field(field);
 }
 
 void PendingCall::refuse(std::string_view call) {

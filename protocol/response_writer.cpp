@@ -10,13 +10,6 @@ namespace csgi::protocol {
 
 namespace {
 
-void check_field(const Header& field) {
-  if (!text::is_token(field.first))
-    throw ProtocolViolation("invalid header name: \"" + field.first + "\"");
-  if (text::has_cr_lf_nul(field.second))
-    throw ProtocolViolation("CR, LF or NUL in the value of header \"" + field.first + "\"");
-}
-
 bool no_body_status(int status) { return status / 100 == 1 || status == 204 || status == 304; }
 
 bool framing_field(std::string_view name) {
@@ -69,14 +62,13 @@ void ResponseWriter::reset(const RequestFacts& request) {
 
 void ResponseWriter::start(ResponseHead&& start) {
   if (state_ != State::idle) throw ProtocolViolation("http.response.start sent twice");
-  if (start.status < 200 || start.status > 599)
-    throw ProtocolViolation("status " + std::to_string(start.status) + " outside 200-599");
+  check_response_status(start.status);
   // Read into locals and kept only once every field passed: a rejected start
   // leaves nothing behind for the next one.
   std::optional<std::uint64_t> content_length;
   bool close = false, app_date = false, app_server = false, app_framing = false;
   for (const auto& field : start.headers) {
-    check_field(field);
+    check_response_field(field);
     const std::string_view name = field.first;
     if (text::iequals_lower(name, "content-length")) {
       content_length = text::parse_number(text::trim(field.second));
@@ -239,7 +231,7 @@ void ResponseWriter::trailers(const Headers& fields, bool more, std::string& out
                                 ? "http.response.trailers before the final body"
                                 : "http.response.trailers not announced in http.response.start");
   }
-  for (const auto& field : fields) check_field(field);
+  for (const auto& field : fields) check_response_field(field);
   if (trailers_written_) {
     for (const auto& [name, value] : fields) text::append_field(out, name, value);
     if (!more) out.append("\r\n");

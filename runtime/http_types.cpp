@@ -50,4 +50,15 @@ std::string_view reason_phrase(int status) {
   }
 }
 
+void check_response_status(int status) {
+  if (status < 200 || status > 599)
+    throw ProtocolViolation("status " + std::to_string(status) + " outside 200-599");
+}
+
+void check_response_field(const Header& field) {
+  if (!ascii::is_token(field.first)) throw ProtocolViolation("invalid header name: \"" + field.first + "\"");
+  if (ascii::has_cr_lf_nul(field.second))
+    throw ProtocolViolation("CR, LF or NUL in the value of header \"" + field.first + "\"");
+}
+
 }  // namespace csgi

@@ -49,4 +49,11 @@ class ProtocolViolation : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
+// The checks of a response's status and fields that hold wherever they are
+// sent from (a writer on the wire, a sync app's start_response): each throws
+// ProtocolViolation, for a status outside 200-599, a field name that is not a
+// token, or CR, LF or NUL in a field's value.
+void check_response_status(int status);
+void check_response_field(const Header& field);
+
 }  // namespace csgi

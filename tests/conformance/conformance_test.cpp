@@ -209,6 +209,8 @@ TEST_P(Conformance, FailedStartupExitsWithCode3) {
   EXPECT_EQ(server_->wait(), 3);
 }
 
+// The response, started after the stop began, also says that the connection
+// closes (spec/servers.md, "Graceful shutdown").
 TEST_P(Conformance, GracefulShutdownFinishesRequestInFlight) {
   start();
   RawClient busy = connect();
@@ -222,6 +224,7 @@ TEST_P(Conformance, GracefulShutdownFinishesRequestInFlight) {
   RawResponse response = busy.read_response();
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "done");
+  EXPECT_EQ(response.header("connection"), "close");
   EXPECT_TRUE(busy.wait_closed(1000ms));
   EXPECT_EQ(server_->wait(), 0);
 }

@@ -25,19 +25,6 @@ TEST_P(Contract, Http10RequestWithoutHostAnswered) {
   EXPECT_EQ(client.read_response().status, 200);
 }
 
-TEST_P(Contract, ResponseStartedDuringGracefulShutdownCarriesConnectionClose) {
-  start();
-  RawClient busy = connect();
-  busy.send_request("GET", "/slow?ms=300");
-  ASSERT_TRUE(busy.stays_silent(50ms));  // the request is in flight
-  server_->stop();
-  RawResponse response = busy.read_response();
-  EXPECT_EQ(response.status, 200);
-  EXPECT_EQ(response.header("connection"), "close");
-  EXPECT_TRUE(busy.wait_closed(1000ms));
-  EXPECT_EQ(server_->wait(), 0);
-}
-
 TEST_P(Contract, SlowRequestBodyIsNotCutOffByTheHeadTimeout) {
   Config config = base_config();
   config.timeout_request_head = 100ms;

@@ -132,8 +132,8 @@ json::object describe(const Call& call) {
                    {"started_ms", round_ms(call.started)},
                    {"finished_ms", round_ms(call.finished)},
                    {"elapsed_ms", round_ms(call.finished - call.started)}};
-  if (call.error.empty()) out["status"] = call.status;
-  else out["error"] = call.error;
+  if (call.status != 0) out["status"] = call.status;
+  if (!call.error.empty()) out["error"] = call.error;
   return out;
 }
 
@@ -144,8 +144,16 @@ Call begin_call(int task_id, clock_type::time_point start) {
   return call;
 }
 
+// A server error counts as a failed call, as it does for an HTTP client that
+// raises on it (httpx's raise_for_status): its body says why.
 void record(Call& call, const client::Response& response) {
   call.status = response.status;
+  if (response.status >= 500) {
+    std::string why = response.text();
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    call.error = "HTTP " + std::to_string(response.status) + ": " + why;
+    return;
+  }
   call.response = response.json();
 }
 
@@ -178,9 +186,14 @@ Response aggregate(std::vector<Call> calls, int asked, double elapsed, std::stri
                    std::string_view responses_key, std::string_view how) {
   json::array responses, timings;
   int failed = 0;
+  int status = 504;  // a call timed out or found no server
   for (const Call& call : calls) {
-    if (call.error.empty()) responses.push_back(call.response);
-    else ++failed;
+    if (call.error.empty()) {
+      responses.push_back(call.response);
+    } else {
+      ++failed;
+      if (call.status >= 500) status = call.status;  // the server's own answer, passed on
+    }
     timings.push_back(describe(call));
   }
   char debug[96];
@@ -196,11 +209,11 @@ Response aggregate(std::vector<Call> calls, int asked, double elapsed, std::stri
   if (static_cast<int>(calls.size()) < asked)
     error += " (stopped at the first failure: " + std::to_string(asked) + " calls asked)";
   result["error"] = std::move(error);
-  return web::json_response(result, 504);
+  return web::json_response(result, status);
 }
 
 client::ClientOptions client_options(const Fanout& fanout, std::size_t connections) {
-  client::ClientOptions options;
+  client::ClientOptions options;  // a sync view's calls name its request by themselves
   options.timeouts.read = fanout.read_timeout;
   options.limits.max_connections = connections;
   return options;
@@ -214,8 +227,9 @@ asgi::awaitable<Response> api_aggregated(Request request) {
     co_return bad_query(error);
   }
   auto start = clock_type::now();
-  client::AsyncClient client(co_await boost::asio::this_coro::executor,
-                             client_options(fanout, static_cast<std::size_t>(fanout.calls)));
+  client::ClientOptions options = client_options(fanout, static_cast<std::size_t>(fanout.calls));
+  options.trace = request.trace;  // each call names this request as its parent
+  client::AsyncClient client(co_await boost::asio::this_coro::executor, std::move(options));
   std::vector<asgi::awaitable<Call>> pending;
   for (int i = 0; i < fanout.calls; ++i)
     pending.push_back(timed_async_call(client, api_url(request, fanout, i), i, start));

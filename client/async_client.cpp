@@ -51,6 +51,13 @@ awaitable<std::string> read_rest(detail::Exchange& exchange) {
 
 }  // namespace
 
+void propagate_trace(Headers& headers, const TraceContext* trace) {
+  if (!trace || !trace->valid()) return;
+  for (const auto& header : headers)
+    if (ascii::iequals(header.first, "traceparent")) return;
+  headers.emplace_back("traceparent", trace->traceparent());
+}
+
 detail::Request AsyncClient::Impl::prepare(std::string method, std::string url, Headers headers,
                                            std::string body,
                                            const RequestOptions& request_options) const {
@@ -61,6 +68,7 @@ detail::Request AsyncClient::Impl::prepare(std::string method, std::string url, 
   request.headers.insert(request.headers.end(), headers.begin(), headers.end());
   request.headers.insert(request.headers.end(), request_options.headers.begin(),
                          request_options.headers.end());
+  propagate_trace(request.headers, options.trace ? &*options.trace : current_trace());
   request.body = std::move(body);
   request.timeouts = request_options.timeouts.value_or(options.timeouts);
   request.max_head = options.max_response_head;

@@ -58,6 +58,8 @@ Client::~Client() = default;
 
 Response Client::request(std::string method, std::string url, Headers headers, std::string body,
                          RequestOptions options) {
+  // The request this thread serves, if any: the I/O thread knows none.
+  propagate_trace(options.headers, current_trace());
   auto& async = impl_->async;
   return impl_->call([&]() -> awaitable<Response> {
     co_return co_await async.request(std::move(method), std::move(url), std::move(headers),
@@ -87,6 +89,7 @@ Response Client::delete_(std::string url, RequestOptions options) {
 
 ClientStream Client::stream(std::string method, std::string url, Headers headers,
                             std::string body, RequestOptions options) {
+  propagate_trace(options.headers, current_trace());
   auto state = std::make_unique<ClientStream::State>();
   state->client = impl_;
   auto& async = impl_->async;

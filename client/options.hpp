@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "runtime/http_types.hpp"
+#include "runtime/trace.hpp"
 
 namespace csgi::client {
 
@@ -40,7 +41,16 @@ struct ClientOptions {
   bool follow_redirects = false;   // as httpx: a 3xx is returned unless asked
   int max_redirects = 20;
   std::size_t max_response_head = 64 * 1024;  // RemoteProtocolError above it
+  // The request being served, named as the parent of every request this
+  // client sends (a `traceparent` header, runtime/trace.hpp). Unset, the
+  // client names current_trace(): what a sync view or sync app runs under.
+  // An async view sets it from its request (web::Request::trace).
+  std::optional<TraceContext> trace;
 };
+
+// Adds `traceparent` naming `trace` to `headers`, unless `trace` is null or
+// invalid or `headers` has one already (the caller's own wins).
+void propagate_trace(Headers& headers, const TraceContext* trace);
 
 struct RequestOptions {
   Headers headers;                            // added after the client's headers

@@ -52,7 +52,18 @@ class AsyncAppAsSync {
 // its own executor, rethrowing what `work` threw: a blocking function called
 // from an event loop (asgiref's sync_to_async for a plain call). The loop
 // counts the call as outstanding work meanwhile. `executor` must outlive it.
-asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work);
+//
+// `origin` names the request the call serves. A call that could never start
+// (SyncExecutor::certain_deadlock: every thread held by its own callers)
+// throws SyncDeadlock at once, logged; a call whose awaiting coroutine is
+// cancelled before it starts never runs (ClientDisconnected).
+struct SyncCallOrigin {
+  TraceContext trace;
+  std::string_view method;  // named in the deadlock message
+  std::string_view path;
+};
+asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work,
+                               SyncCallOrigin origin = {});
 
 class NestedEventLoopError : public std::logic_error {
  public:

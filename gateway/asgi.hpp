@@ -39,6 +39,7 @@ struct Scope {
   std::optional<Endpoint> server;     // the listening address, when known
   std::shared_ptr<State> state;       // shared with lifespan; null when the server has none
   Extensions extensions;
+  TraceContext trace;                 // this request's span and its caller's (runtime/trace.hpp)
 };
 
 // ---- receive events (server -> app) --------------------------------------

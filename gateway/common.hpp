@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "runtime/trace.hpp"
 #include <vector>
 
 #include "runtime/http_types.hpp"

@@ -42,6 +42,7 @@ wsgi::Environ environ_from(Scope&& scope) {
   environ.server = std::forward<Scope>(scope).server;
   environ.state = std::forward<Scope>(scope).state;
   environ.extensions = scope.extensions;
+  environ.trace = scope.trace;
   // A sync body has no way to carry trailers.
   environ.extensions.http_response_trailers = false;
   return environ;
@@ -70,6 +71,7 @@ asgi::Scope scope_from_environ(const wsgi::Environ& environ) {
   scope.server = environ.server;
   scope.state = environ.state;
   scope.extensions = environ.extensions;
+  scope.trace = environ.trace;
   // The sync side cannot pass trailers on, so the async app must not send them.
   scope.extensions.http_response_trailers = false;
   return scope;

@@ -90,6 +90,7 @@ struct Environ {
   LoopCache* loop_cache = nullptr;      // lent to asgi_to_wsgi; null: a new loop per call
   std::shared_ptr<State> state;         // lifespan state, shared with every request
   Extensions extensions;
+  TraceContext trace;                   // this request's span and its caller's (runtime/trace.hpp)
   bool multithread = true;              // wsgi.multithread
   bool multiprocess = false;            // wsgi.multiprocess
   bool run_once = false;                // wsgi.run_once

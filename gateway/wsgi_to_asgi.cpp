@@ -8,12 +8,14 @@
 // waits for its result. That wait is the backpressure: the app produces its next
 // chunk only after `send` took the previous one.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <future>
 #include <optional>
 #include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -51,35 +53,75 @@ void warn_sync_calls_queueing(const SyncQueueWait& wait, std::size_t threads) {
       wait.waited.count(), threads, wait.waiting);
 }
 
+// The answer to a call that can never start (SyncExecutor::certain_deadlock),
+// logged once per refused call.
+std::string refuse_deadlocked_call(const SyncCallOrigin& origin, std::size_t threads) {
+  std::string message = fmt::format(
+      "Deadlock avoided: {} {} needs a sync thread, and all {} sync thread(s) of this worker are "
+      "held by the request that made this call (or by its own callers), each waiting for this "
+      "answer: it could never start. Answered 503 at once instead of letting the caller time "
+      "out. Remedies: more threads (--threads), more workers (--workers), or an async view.",
+      origin.method, origin.path, threads);
+  error_log()->error("{}", message);
+  return message;
+}
+
 // Runs `work` on `pool` and resumes the awaiting coroutine on its own executor,
 // rethrowing what `work` threw. The loop keeps counting the call as outstanding
 // work, so a loop with nothing else to do does not return from run() meanwhile.
-// The pool's queue watch is told when the call is queued and when it starts,
-// and the warning it reports is logged on the pool's thread, before the call.
+//
+// Around the call, the executor learns which request it serves (`origin`),
+// and current_trace() names that request on the sync thread (for the client).
+// A call that can never start is refused with SyncDeadlock. A call whose
+// awaiting coroutine was cancelled (its client went away) before it started
+// never runs, and ends with ClientDisconnected. The pool's queue watch is
+// told when the call is queued and when it starts, and the warning it
+// reports is logged on the pool's thread, before the call.
 // A deferred operation: awaiting it costs no coroutine frame of its own.
 template <class Work>
-auto run_on_pool(const SyncPool& pool, Work work) {
-  auto initiate = [pool, work = std::move(work)](auto handler) mutable {
+auto run_on_pool(const SyncPool& pool, const SyncCallOrigin& origin, Work work) {
+  auto initiate = [pool, &origin, work = std::move(work)](auto handler) mutable {
     asio::any_io_executor home = asio::prefer(asio::get_associated_executor(handler),
                                               asio::execution::outstanding_work.tracked);
     SyncExecutor* owner = pool.owner;
+    if (owner->certain_deadlock(origin.trace)) {
+      auto error = std::make_exception_ptr(
+          SyncDeadlock(refuse_deadlocked_call(origin, owner->threads())));
+      asio::post(home, [handler = std::move(handler), error]() mutable { std::move(handler)(error); });
+      return;
+    }
+    // Set on the loop by a cancellation, read on the pool's thread.
+    auto abandoned = std::make_shared<std::atomic<bool>>(false);
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected())
+      slot.assign([abandoned](asio::cancellation_type) { abandoned->store(true); });
+    owner->call_queued();
     asio::post(pool.executor, [handler = std::move(handler), work = std::move(work),
-                               home = std::move(home), owner,
+                               home = std::move(home), owner, trace = origin.trace, abandoned,
                                queued_at = owner->queue_watch().queued()]() mutable {
       if (auto wait = owner->queue_watch().started(queued_at))
         warn_sync_calls_queueing(*wait, owner->threads());
       std::exception_ptr error;
-      try {
-        work();
-      } catch (...) {
-        error = std::current_exception();
+      if (abandoned->load()) {
+        error = std::make_exception_ptr(asgi::ClientDisconnected());
+      } else {
+        CurrentTrace current(&trace);
+        owner->call_running(trace);
+        try {
+          work();
+        } catch (...) {
+          error = std::current_exception();
+        }
+        owner->call_finished(trace);
       }
+      owner->call_done();
       // The count of outstanding work goes back with the result and ends on
       // the loop: once the result is queued, this thread must not touch the
       // loop, which may be gone as soon as the awaiting coroutine resumes.
       auto loop = asio::prefer(home, asio::execution::outstanding_work.untracked);
       asio::dispatch(loop, [handler = std::move(handler), error, home = std::move(home)]() mutable {
         home = {};
+        asio::get_associated_cancellation_slot(handler).clear();
         std::move(handler)(error);
       });
     });
@@ -142,6 +184,8 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
         });
     driver.run(app, environ_);
   }
+
+  const wsgi::Environ& environ() const { return environ_; }
 
   // On the loop, after run() returned: the head still due and the final
   // chunk, sent by the caller of run() (call_sync_app).
@@ -238,15 +282,23 @@ asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPo
   environ.multithread = pool.owner->threads() > 1;
   auto call = std::make_shared<SyncCall>(co_await asio::this_coro::executor, receive, send,
                                          std::move(environ));
-  co_await run_on_pool(pool, [call, app] { call->run(*app); });
+  const wsgi::Environ& started = call->environ();
+  SyncCallOrigin origin{started.trace, started.request_method, started.path_info};
+  try {
+    co_await run_on_pool(pool, origin, [call, app] { call->run(*app); });
+  } catch (const SyncDeadlock& refused) {
+    call->final_head_.emplace(503, Headers{{"content-type", "text/plain; charset=utf-8"}}, false);
+    call->final_body_.emplace(std::string(refused.what()) + "\n", false);
+  }
   if (call->final_head_) co_await send(std::move(*call->final_head_));
   if (call->final_body_) co_await send(std::move(*call->final_body_));
 }
 
 }  // namespace
 
-asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work) {
-  co_await run_on_pool(SyncPool(executor), std::move(work));
+asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work,
+                               SyncCallOrigin origin) {
+  co_await run_on_pool(SyncPool(executor), origin, std::move(work));
 }
 
 asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor) {

@@ -1,5 +1,6 @@
 #include "runtime/executor.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 
@@ -73,6 +74,51 @@ boost::asio::any_io_executor SyncExecutor::get_executor() {
 
 void SyncExecutor::join() {
   if (impl_) impl_->pool.join();  // no pool before the first get_executor()
+}
+
+void SyncExecutor::call_queued() {
+  if (load_counter_) load_counter_->fetch_add(1, std::memory_order_relaxed);
+}
+
+void SyncExecutor::call_done() {
+  if (load_counter_) load_counter_->fetch_sub(1, std::memory_order_relaxed);
+}
+
+void SyncExecutor::call_running(const TraceContext& trace) {
+  std::lock_guard lock(running_mutex_);
+  running_.push_back({trace.span, trace.parent});
+}
+
+void SyncExecutor::call_finished(const TraceContext& trace) {
+  std::lock_guard lock(running_mutex_);
+  auto it = std::find_if(running_.begin(), running_.end(),
+                         [&](const Running& r) { return r.span == trace.span; });
+  if (it == running_.end()) return;
+  *it = running_.back();
+  running_.pop_back();
+}
+
+bool SyncExecutor::certain_deadlock(const TraceContext& trace) const {
+  if (trace.parent == 0) return false;
+  std::lock_guard lock(running_mutex_);
+  if (running_.size() < threads_) return false;
+  // Mark the running calls that serve an ancestor of `trace`: its parent, that
+  // call's parent, and so on while they run here.
+  std::vector<bool> ancestor(running_.size(), false);
+  std::size_t marked = 0;
+  std::uint64_t wanted = trace.parent;
+  for (bool found = true; found && marked < running_.size();) {
+    found = false;
+    for (std::size_t i = 0; i < running_.size(); ++i) {
+      if (ancestor[i] || running_[i].span != wanted) continue;
+      ancestor[i] = true;
+      ++marked;
+      wanted = running_[i].parent;
+      found = wanted != 0;
+      break;
+    }
+  }
+  return marked == running_.size();
 }
 
 namespace {

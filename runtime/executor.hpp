@@ -2,14 +2,18 @@
 // through a thread-local or a global (spec/servers.md, "Executors").
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
 #include "runtime/sync_queue_watch.hpp"
+#include "runtime/trace.hpp"
 
 namespace csgi {
 
@@ -33,6 +37,14 @@ enum class SyncScheduling {
 //
 // Its queue_watch() tells when a call waited longer than `queue_warning_after`
 // to start; those who queue calls report it (gateway/wsgi_to_asgi.cpp logs it).
+//
+// Those who queue calls through the gateway also tell it which request each
+// call serves (its TraceContext) as the call starts and ends. With that it
+// knows when a call can never start: every thread is held by a call serving
+// one of the new call's callers, each blocked waiting for the answer the new
+// call would give (certain_deadlock). And it counts the calls queued or
+// running into a load counter, when given one (set_load_counter): what a
+// supervised worker publishes so that workers share connections by capacity.
 class SyncExecutor {
  public:
   explicit SyncExecutor(std::size_t threads = 1,
@@ -50,6 +62,24 @@ class SyncExecutor {
   // Waits for queued work to finish, then joins the threads.
   void join();
 
+  // True when a call serving `trace` would wait for ever: every thread runs a
+  // call, and each serves the request that made `trace`'s request or one of
+  // that request's own callers (followed through the calls running here).
+  // False whenever a thread is free or runs anything else. Thread-safe.
+  bool certain_deadlock(const TraceContext& trace) const;
+
+  // Called by whoever queues a call (gateway/wsgi_to_asgi.cpp), from any
+  // thread: queued() as it is queued, running()/finished() on the pool thread
+  // around it, done() when it will not run or has run.
+  void call_queued();
+  void call_running(const TraceContext& trace);
+  void call_finished(const TraceContext& trace);
+  void call_done();
+
+  // Adds the calls queued or running to `*counter` from now on (null: stop).
+  // Set it before the first call; `counter` must outlive the executor's use.
+  void set_load_counter(std::atomic<int>* counter) { load_counter_ = counter; }
+
  private:
   struct Impl;
   std::once_flag started_;
@@ -57,6 +87,19 @@ class SyncExecutor {
   std::unique_ptr<Impl> impl_;
   std::size_t threads_;
   SyncScheduling scheduling_;
+  // The span and parent of the call each busy thread runs (certain_deadlock).
+  struct Running {
+    std::uint64_t span;
+    std::uint64_t parent;
+  };
+  mutable std::mutex running_mutex_;
+  std::vector<Running> running_;
+  std::atomic<int>* load_counter_ = nullptr;
+};
+
+// The answer for a call that certain_deadlock() refused: it never ran.
+struct SyncDeadlock : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // True while the calling thread runs an event loop that csgi drives (a server's

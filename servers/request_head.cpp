@@ -26,6 +26,7 @@ struct RequestFields {
   std::optional<Endpoint>& server;
   std::shared_ptr<State>& state;
   Extensions& extensions;
+  TraceContext& trace;
 };
 
 // Fills `fields` for `head`, moving the header fields out of it.
@@ -49,6 +50,7 @@ void fill_fields(const RequestFields& fields, protocol::MessageHead& head,
   fields.server = connection.server;
   fields.state = connection.state;
   fields.extensions = connection.extensions;
+  fields.trace = TraceContext::for_request(find_header(fields.headers, "traceparent"));
 }
 
 }  // namespace
@@ -78,7 +80,7 @@ void fill_scope(asgi::Scope& scope, protocol::MessageHead& head, const Connectio
   set(scope.http_version, head.version_minor == 0 ? "1.0" : "1.1");
   fill_fields({scope.method, scope.scheme, scope.path, scope.raw_path, scope.query_string,
                scope.root_path, scope.headers, scope.client, scope.server, scope.state,
-               scope.extensions},
+               scope.extensions, scope.trace},
               head, connection);
 }
 
@@ -87,7 +89,7 @@ void fill_environ(wsgi::Environ& environ, protocol::MessageHead& head,
   set(environ.server_protocol, head.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
   fill_fields({environ.request_method, environ.url_scheme, environ.path_info, environ.raw_path,
                environ.query_string, environ.script_name, environ.headers, environ.remote,
-               environ.server, environ.state, environ.extensions},
+               environ.server, environ.state, environ.extensions, environ.trace},
               head, connection);
   environ.extensions.http_response_trailers = false;
 }

@@ -71,7 +71,7 @@ bool announced_too_large(const Headers& headers, std::size_t max_body) {
 
 Request make_request(std::string method, std::string path, std::string query_string,
                      Headers headers, std::string body, std::shared_ptr<State> state,
-                     Captures params) {
+                     Captures params, const TraceContext& trace) {
   Request request;
   request.method = std::move(method);
   request.path = std::move(path);
@@ -80,6 +80,7 @@ Request make_request(std::string method, std::string path, std::string query_str
   request.body = std::move(body);
   request.state = std::move(state);
   request.params = std::move(params);
+  request.trace = trace;
   return request;
 }
 
@@ -159,7 +160,12 @@ asgi::awaitable<void> send_response(const asgi::Send& send, Response response) {
 asgi::awaitable<Response> run_sync_view(SyncExecutor& executor, const SyncView& view,
                                         Request request) {
   Response response;
-  co_await run_sync(executor, [&] { response = view(std::move(request)); });
+  SyncCallOrigin origin{request.trace, request.method, request.path};
+  try {
+    co_await run_sync(executor, [&] { response = view(std::move(request)); }, origin);
+  } catch (const SyncDeadlock& refused) {
+    co_return text_response(std::string(refused.what()) + "\n", 503);
+  }
   co_return response;
 }
 
@@ -186,7 +192,7 @@ asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExe
   Request request = make_request(std::move(scope.method), std::move(scope.path),
                                  std::move(scope.query_string), std::move(scope.headers),
                                  std::move(*body), std::move(scope.state),
-                                 std::move(match->captures));
+                                 std::move(match->captures), scope.trace);
   const Router::Route& route = *match->route;
   Response response = route.async_view
                           ? co_await route.async_view(std::move(request))
@@ -240,7 +246,7 @@ wsgi::Body dispatch_sync(const std::shared_ptr<const Table>& table, wsgi::Enviro
   if (!body) return start_sync_response(start_response, too_large_response(table->max_body));
   Request request = make_request(environ.request_method, environ.path_info, environ.query_string,
                                  environ.headers, std::move(*body), environ.state,
-                                 std::move(match->captures));
+                                 std::move(match->captures), environ.trace);
   const Router::Route& route = *match->route;
   if (route.sync_view) return start_sync_response(start_response, route.sync_view(std::move(request)));
   return run_async_view(table, route.async_view, std::move(request), environ, start_response);

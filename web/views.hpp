@@ -27,6 +27,7 @@ struct Request {
   std::string body;          // the whole request body
   std::map<std::string, std::string> params;  // the route's <name> captures
   std::shared_ptr<State> state;               // lifespan state, when the server has one
+  TraceContext trace;  // pass to ClientOptions::trace for calls made from an async view
 
   // The first value of query parameter `name`, decoded ("a+b%21" -> "a b!").
   std::optional<std::string> query(std::string_view name) const;

@@ -300,6 +300,8 @@ void Driver::run_sync_app(protocol::MessageHead& head, wsgi::InputStream& input)
   environ.input = &input;
   environ.loop_cache = &loops_;
   environ.multithread = true;
+  // The request this thread serves, for the calls the app makes (client/).
+  CurrentTrace current(&environ.trace);
   run_app(context_.app, environ);
 }
 
@@ -317,6 +319,8 @@ void Driver::run_async_app(protocol::MessageHead& head, wsgi::InputStream& input
   environ.request_method = call.scope.method;
   environ.path_info = call.scope.path;
   environ.input = &input;
+  environ.trace = call.scope.trace;
+  CurrentTrace current(&environ.trace);
   // One reference captured: the function stores it without an allocation.
   const wsgi::App app = [&call](wsgi::Environ&, wsgi::StartResponse& start_response) {
     return call.app(std::move(call.scope), call.input, start_response, call.loops);

@@ -6,6 +6,8 @@
 #include <regex>
 #include <thread>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -506,6 +508,103 @@ TEST(SyncExecutorTest, ThreadsStartWhenAnAppIsFirstAdapted) {
   EXPECT_EQ(threads_of_this_process(), before);
   asgi::App app = wsgi_to_asgi(test::returning([] { return wsgi::Body("hi"); }), executor);
   EXPECT_EQ(threads_of_this_process(), before + 3);
+}
+
+}  // namespace
+}  // namespace csgi
+
+namespace csgi {
+namespace {
+
+// A thread that stays held until release(): a sync view waiting on its own
+// server, say.
+struct HeldThread {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool held = false, released = false;
+
+  void hold() {
+    std::unique_lock lock(mutex);
+    held = true;
+    changed.notify_all();
+    changed.wait(lock, [&] { return released; });
+  }
+  void wait_until_held() {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return held; });
+  }
+  void release() {
+    std::lock_guard lock(mutex);
+    released = true;
+    changed.notify_all();
+  }
+};
+
+TEST(RunSync, ACallWhoseOnlyThreadIsHeldByItsCallerIsRefusedAtOnce) {
+  SyncExecutor executor(1);
+  testing::ErrorLogCapture log;
+  HeldThread caller_thread;
+  TraceContext caller = TraceContext::for_request(std::nullopt);
+  boost::asio::io_context context;
+  boost::asio::co_spawn(context, run_sync(executor, [&] { caller_thread.hold(); }, {caller, "GET", "/outer"}),
+                        boost::asio::detached);
+  std::thread loop([&] { context.run(); });
+  caller_thread.wait_until_held();
+
+  boost::asio::io_context inner;
+  std::exception_ptr refused;
+  bool ran = false;
+  TraceContext call = TraceContext::for_request(caller.traceparent());
+  boost::asio::co_spawn(inner, run_sync(executor, [&] { ran = true; }, {call, "GET", "/api/"}),
+                        [&](std::exception_ptr error) { refused = error; });
+  inner.run();  // returns once the call is answered: at once
+  caller_thread.release();
+  loop.join();
+
+  EXPECT_FALSE(ran);
+  ASSERT_TRUE(refused);
+  EXPECT_THAT(what(refused), HasSubstr("Deadlock avoided: GET /api/ needs a sync thread"));
+  EXPECT_THAT(log.text(), HasSubstr("Deadlock avoided: GET /api/"));
+  EXPECT_THAT(log.text(), HasSubstr("--workers"));
+}
+
+TEST(RunSync, ASyncCallRunsUnderItsRequestsTrace) {
+  SyncExecutor executor(1);
+  TraceContext trace = TraceContext::for_request(std::nullopt);
+  std::uint64_t seen = 0;
+  boost::asio::io_context context;
+  boost::asio::co_spawn(
+      context, run_sync(executor, [&] { seen = current_trace() ? current_trace()->span : 0; }, {trace}),
+      boost::asio::detached);
+  context.run();
+  EXPECT_EQ(seen, trace.span);
+}
+
+// A client that went away while its call waited for a thread: the call never
+// runs, and its coroutine ends with ClientDisconnected.
+TEST(RunSync, AQueuedCallCancelledBeforeItStartsNeverRuns) {
+  SyncExecutor executor(1);
+  HeldThread busy;
+  boost::asio::io_context context;
+  boost::asio::co_spawn(context, run_sync(executor, [&] { busy.hold(); }), boost::asio::detached);
+  std::atomic<bool> ran = false;
+  std::exception_ptr outcome;
+  bool done = false;
+  boost::asio::cancellation_signal cancel;
+  boost::asio::co_spawn(context, run_sync(executor, [&] { ran = true; }),
+                        boost::asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+                          outcome = e;
+                          done = true;
+                        }));
+  // Queue both calls, then cancel the second on the loop's thread.
+  context.poll();
+  busy.wait_until_held();
+  cancel.emit(boost::asio::cancellation_type::terminal);
+  busy.release();
+  context.run();
+  EXPECT_TRUE(done);
+  EXPECT_FALSE(ran.load());
+  EXPECT_THAT(what(outcome), HasSubstr("disconnect"));
 }
 
 }  // namespace

@@ -8,8 +8,8 @@
 #   P/lib/pkgconfig/csgi.pc      the same for pkg-config
 #
 # The tree includes its headers as "dir/file.hpp"; the installed copies are
-# rewritten to include each other as <csgi/dir/file.hpp>, so no source file
-# has to spell the prefix.
+# rewritten to include each other as <csgi/dir/file.hpp> (stage_headers.cmake),
+# so no source file has to spell the prefix.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -31,6 +31,10 @@ set(CSGI_PUBLIC_HEADERS
 add_library(csgi_app_testing INTERFACE)
 target_link_libraries(csgi_app_testing INTERFACE csgi_testing csgi_web csgi_client)
 # csgi::plugin is cmake/plugin.cmake's csgi_plugin.
+# The same names for a project that adds csgi with add_subdirectory or FetchContent.
+add_library(csgi::embed ALIAS csgi_embed)
+add_library(csgi::plugin ALIAS csgi_plugin)
+add_library(csgi::testing ALIAS csgi_app_testing)
 
 set(CSGI_EXPORTED_LIBRARIES
   csgi_asio csgi_json llhttp csgi_runtime csgi_gateway csgi_testing csgi_web csgi_protocol
@@ -71,11 +75,17 @@ file(RELATIVE_PATH CSGI_PC_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /pre
 configure_file(${CMAKE_CURRENT_LIST_DIR}/csgi.pc.in ${PROJECT_BINARY_DIR}/sdk/csgi.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/sdk/csgi.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-install(CODE "
-  set(CSGI_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")
-  set(CSGI_GENERATED_DIR \"${PROJECT_BINARY_DIR}/generated\")
-  set(CSGI_STAGING_DIR \"${PROJECT_BINARY_DIR}/sdk/include\")
-  set(CSGI_PUBLIC_HEADERS \"${CSGI_PUBLIC_HEADERS}\")
-  set(CSGI_INCLUDE_DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_INCLUDEDIR}\")
-  include(\"${CMAKE_CURRENT_LIST_DIR}/install_headers.cmake\")
-")
+# The public headers, staged at every build for the install and for a project
+# that adds csgi as a subproject (whose includes are then the same).
+set(CSGI_STAGE_DIR ${PROJECT_BINARY_DIR}/sdk/include)
+string(REPLACE ";" "|" public_headers "${CSGI_PUBLIC_HEADERS}")
+add_custom_target(csgi_public_headers ALL
+  COMMAND ${CMAKE_COMMAND} -DCSGI_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+    -DCSGI_GENERATED_DIR=${PROJECT_BINARY_DIR}/generated -DCSGI_STAGE_DIR=${CSGI_STAGE_DIR}
+    -DCSGI_PUBLIC_HEADERS=${public_headers} -P ${CMAKE_CURRENT_LIST_DIR}/stage_headers.cmake
+  COMMENT "Staging csgi's public headers" VERBATIM)
+foreach(target csgi_plugin csgi_embed csgi_app_testing)
+  target_include_directories(${target} INTERFACE $<BUILD_INTERFACE:${CSGI_STAGE_DIR}>)
+  add_dependencies(${target} csgi_public_headers)
+endforeach()
+install(DIRECTORY ${CSGI_STAGE_DIR}/csgi DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

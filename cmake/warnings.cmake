@@ -17,6 +17,8 @@ function(csgi_library name dir)
   add_library(${name} STATIC ${sources})
   csgi_include_root(${name} PUBLIC)
   target_link_libraries(${name} PUBLIC ${ARGN})
+  # Also for a program built against the installed library.
+  target_compile_features(${name} PUBLIC cxx_std_20)
   set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   csgi_warnings(${name})
 endfunction()

@@ -8,6 +8,9 @@
 # builds the embedded example with pkg-config; and builds a plugin in a
 # project that adds csgi's source tree with add_subdirectory.
 #
+# And docs/app-guide.md, which walks through the same, shows each file of
+# examples/ as it is.
+#
 # usage: sdk_test.sh SOURCE_DIR BUILD_DIR WORK_DIR CXX [CXX_FLAGS]
 # WORK_DIR is emptied first; it keeps the same path between runs so that
 # ccache recognises the compilations.
@@ -81,6 +84,19 @@ expect_status() {
   status=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$1")
   [ "$status" = "$2" ] || fail "GET $1 gave $status, expected $2"
 }
+
+step "docs/app-guide.md shows the examples as they are"
+mkdir -p "$work/guide"
+awk -v out="$work/guide" '
+  /^<!-- example: .* -->$/ { name = $3; gsub("/", "_", name); next }
+  name != "" && /^```/ { if (file) { close(file); file = ""; name = "" } else file = out "/" name; next }
+  file { print > file }
+' "$source_dir/docs/app-guide.md"
+for example in "$source_dir"/examples/*/*; do
+  shown=$work/guide/$(basename "$(dirname "$example")")_$(basename "$example")
+  [ -f "$shown" ] || fail "docs/app-guide.md does not show ${example#"$source_dir"/}"
+  diff -u "$shown" "$example" || fail "docs/app-guide.md shows another ${example#"$source_dir"/}"
+done
 
 step "cmake --install into $prefix"
 cmake --install "$build_dir" --prefix "$prefix" > "$work/install.log"

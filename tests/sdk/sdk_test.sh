@@ -115,6 +115,23 @@ grep -rhoE '#include <csgi/[^>]+>' "$prefix/include" | sort -u | sed 's/#include
     [ -f "$prefix/include/$included" ] || fail "<$included> is included but not installed"
   done
 
+step "find_package(csgi X.Y) accepts this release's minor version only"
+release=$(sed -n 's/#define CSGI_RELEASE "\(.*\)"/\1/p' "$prefix/include/csgi/version.hpp")
+IFS=. read -r major minor _ <<< "$release"
+for wanted in "$major.$minor" "$major.$((minor + 1))"; do
+  mkdir -p "$projects/version-$wanted"
+  printf 'cmake_minimum_required(VERSION 3.25)\nproject(v LANGUAGES CXX)\nfind_package(csgi %s CONFIG REQUIRED)\n' \
+    "$wanted" > "$projects/version-$wanted/CMakeLists.txt"
+  found=0
+  cmake -S "$projects/version-$wanted" -B "$projects/version-$wanted/build" \
+    -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" > "$projects/version-$wanted/configure.log" 2>&1 || found=$?
+  if [ "$wanted" = "$major.$minor" ]; then
+    [ "$found" = 0 ] || { cat "$projects/version-$wanted/configure.log"; fail "csgi $wanted not found"; }
+  else
+    [ "$found" != 0 ] || fail "csgi $release was accepted for $wanted"
+  fi
+done
+
 step "examples/plugin: configure, build, run its own tests"
 cp -r "$source_dir/examples/plugin" "$projects/plugin"
 build_against_prefix "$projects/plugin"
@@ -148,7 +165,6 @@ stop_server
 
 step "a plugin built against another csgi release is refused in one line naming both"
 cp -r "$prefix" "$work/other-prefix"
-release=$(sed -n 's/#define CSGI_RELEASE "\(.*\)"/\1/p' "$prefix/include/csgi/version.hpp")
 abi=$(sed -n 's/.*abi_version = \([0-9]*\);/\1/p' "$prefix/include/csgi/apps/plugin.hpp")
 sed -i 's/#define CSGI_RELEASE ".*"/#define CSGI_RELEASE "99.0.0"/' "$work/other-prefix/include/csgi/version.hpp"
 sed -i 's/abi_version = [0-9]*;/abi_version = 99;/' "$work/other-prefix/include/csgi/apps/plugin.hpp"

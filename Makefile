@@ -4,11 +4,12 @@
 #   make check   build, then run the whole test suite through ctest
 #   make demo    build, then serve the article's app on 127.0.0.1:8000
 #   make article build, then reproduce the article's deadlock on every server set-up
+#   make install PREFIX=/opt/csgi   build, then install the SDK there (default /usr/local)
 # SANITIZE=address,undefined builds into build-sanitize/ with ASan+UBSan.
 
 PACKAGES := clang-19 lld-19 llvm-19 libclang-rt-19-dev cmake ninja-build ccache make \
             libboost1.81-dev node-llhttp libspdlog-dev libgtest-dev libgmock-dev \
-            libcli11-dev libbenchmark-dev curl
+            libcli11-dev libbenchmark-dev curl pkgconf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SANITIZE ?=
@@ -20,8 +21,9 @@ BUILD_DIR ?= build-sanitize
 PRESET_FLAGS := -DCMAKE_BUILD_TYPE=Debug -DCSGI_SANITIZE=$(SANITIZE)
 endif
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
 
-.PHONY: deps configure build check demo article clean
+.PHONY: deps configure build check demo article install clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do \
@@ -50,6 +52,10 @@ demo: build
 # The article's deadlock and its fixes, measured on every server set-up.
 article: build
 	bash bench/article.sh
+
+# The SDK: headers, libraries, csgi, the CMake package and csgi.pc (docs/app-guide.md).
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
 	rm -rf build build-sanitize

@@ -36,6 +36,16 @@ std::string last_dl_error(std::string_view fallback) {
   return text ? text : std::string(fallback);
 }
 
+// One line naming both releases and both ABIs, read before the library closes.
+std::string abi_mismatch(const std::string& path, void* library, std::uint32_t plugin_abi) {
+  const auto* release = static_cast<const char*>(dlsym(library, plugin::release_symbol));
+  std::string plugin_release = release ? "csgi " + std::string(release) : "an older csgi";
+  std::string host_release = "csgi " + std::string(csgi::release);
+  return "plugin " + path + " was built against " + plugin_release + " (plugin ABI " +
+         std::to_string(plugin_abi) + "), but this is " + host_release + " (plugin ABI " +
+         std::to_string(plugin::abi_version) + "): rebuild it against " + host_release;
+}
+
 }  // namespace
 
 UnknownApp::UnknownApp(std::string_view name)
@@ -88,10 +98,9 @@ Application load_plugin(const std::string& path, const std::string& symbol) {
     throw AppLoadError("plugin " + path + ": " + entry_name + " failed: " + error.what());
   }
   if (plugin_abi != plugin::abi_version) {
+    std::string message = abi_mismatch(path, library, plugin_abi);
     dlclose(library);
-    throw AppLoadError("plugin " + path + " was built for plugin ABI " +
-                       std::to_string(plugin_abi) + ", this csgi has ABI " +
-                       std::to_string(plugin::abi_version) + "; rebuild it");
+    throw AppLoadError(message);
   }
   if (!app.as_async && !app.as_sync) {
     throw AppLoadError("plugin " + path + ": " + entry_name + " returned an empty Application");

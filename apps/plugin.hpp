@@ -10,12 +10,17 @@
 // and is served as `csgi serve lib.so:symbol`.
 //
 // Contract: the library is built against the same csgi headers as the host
-// (plugin::abi_version guards the layout of Application), with the host's
+// (plugin::abi_version guards the layout of Application; a plugin of another
+// ABI is refused with a message naming both csgi releases), with the host's
 // Asio definitions (they fix the layout of Asio's per-thread state, which host
 // and plugin share), and links none of csgi's libraries itself: the symbols it
 // uses (Application::from_async, the wsgi types...) resolve against the host
-// executable, which exports them. CMake's csgi_add_plugin(name sources...)
-// (cmake/plugin.cmake) builds a plugin that way; build plugins with it.
+// executable, which exports them. The CMake target csgi::plugin (csgi_plugin
+// in this tree, cmake/plugin.cmake) builds a plugin that way:
+//
+//   find_package(csgi CONFIG REQUIRED)
+//   add_library(app MODULE app.cpp)
+//   target_link_libraries(app PRIVATE csgi::plugin)
 // The factory runs once, on the thread that loads the plugin, before the server
 // starts; it may throw (the load fails with its message). The library is never
 // unloaded.
@@ -23,7 +28,14 @@
 
 #include <cstdint>
 
+#include "csgi/version.hpp"
 #include "gateway/app.hpp"
+
+#if !defined(BOOST_ASIO_SEPARATE_COMPILATION) || \
+    BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE != CSGI_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE
+#error "A csgi plugin needs csgi's Asio definitions: link the CMake target csgi::plugin, \
+or compile with `pkg-config --cflags csgi`."
+#endif
 
 namespace csgi::plugin {
 
@@ -39,7 +51,18 @@ inline constexpr const char* default_symbol = "csgi_app";
 // the host can report a mismatch without touching an object of another layout.
 using Entry = std::uint32_t (*)(std::uint32_t host_abi_version, Application* out);
 
+// The symbol naming the csgi release a plugin was built against (a C string),
+// which the host reports when the ABIs differ. Plugins built before it
+// existed lack it.
+inline constexpr const char* release_symbol = "csgi_plugin_release";
+
 }  // namespace csgi::plugin
+
+// One definition per plugin, however many of its files include this header.
+extern "C" {
+[[gnu::visibility("default"), gnu::used]] inline constexpr char csgi_plugin_release[] =
+    CSGI_RELEASE;
+}
 
 #define CSGI_PLUGIN_AS(symbol, factory)                                                    \
   extern "C" __attribute__((visibility("default"))) std::uint32_t symbol(                  \

@@ -1,7 +1,9 @@
 #include "cli/command_line.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -84,17 +86,25 @@ void list_apps(std::ostream& out) {
   out << "Or a plugin: csgi serve path/to/lib.so[:symbol] (see apps/plugin.hpp)\n";
 }
 
+// The settings of `parsed` and `env`, or nullopt after reporting the one that
+// does not parse.
+std::optional<servers::Config> resolve_or_report(const ParsedSettings& parsed,
+                                                 const Environment& env, std::string_view command,
+                                                 std::ostream& err) {
+  try {
+    return resolve_settings(parsed, env);
+  } catch (const SettingError& error) {
+    err << command << ": " << error.what() << '\n';
+    return std::nullopt;
+  }
+}
+
 int serve_app(const std::string& app_spec, const ParsedSettings& parsed, const Environment& env,
               const ServeFunction& serve, std::ostream& err) {
-  servers::Config config;
+  std::optional<servers::Config> config = resolve_or_report(parsed, env, "csgi serve", err);
+  if (!config) return exit_usage;
   try {
-    config = resolve_settings(parsed, env);
-  } catch (const SettingError& error) {
-    err << "csgi serve: " << error.what() << '\n';
-    return exit_usage;
-  }
-  try {
-    return serve(config, apps::load_app(app_spec));
+    return serve(*config, apps::load_app(app_spec));
   } catch (const apps::UnknownApp& error) {
     err << "csgi serve: " << error.what() << '\n';
     return exit_usage;
@@ -102,6 +112,25 @@ int serve_app(const std::string& app_spec, const ParsedSettings& parsed, const E
     err << "csgi serve: " << error.what() << '\n';
     return exit_app_load_failed;
   }
+}
+
+// Parses `args` for `command`; returns the exit code when that ends the run
+// (help, version, a bad flag), nullopt when there is something to do.
+std::optional<int> parse(CLI::App& command, std::span<const char* const> args, std::ostream& out,
+                         std::ostream& err) {
+  try {
+    command.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::CallForHelp& e) {
+    return command.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return command.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return command.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    command.exit(e, out, err);
+    return exit_usage;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -128,24 +157,32 @@ int run(std::span<const char* const> args, const ServeFunction& serve, const Env
 
   app.add_subcommand("apps", "List the built-in apps.");
 
-  try {
-    app.parse(static_cast<int>(args.size()), args.data());
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e, out, err);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e, out, err);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e, out, err);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e, out, err);
-    return exit_usage;
-  }
+  if (std::optional<int> done = parse(app, args, out, err)) return *done;
 
   if (app.got_subcommand("apps")) {
     list_apps(out);
     return exit_ok;
   }
   return serve_app(app_spec, parsed, env, serve, err);
+}
+
+int run_embedded(std::span<const char* const> args, const Application& app,
+                 const ServeFunction& serve, const Environment& env, std::ostream& out,
+                 std::ostream& err) {
+  std::string program =
+      args.empty() ? "server" : std::filesystem::path(args.front()).filename().string();
+  CLI::App command{"Serves " + (app.name.empty() ? program : app.name) + " until TERM or INT.",
+                   program};
+  command.formatter(std::make_shared<Formatter>());
+  command.set_version_flag("--version", version_line());
+  ParsedSettings parsed;
+  add_setting_options(command, parsed);
+  command.footer("Each setting can also come from its environment variable; a flag wins over "
+                 "the variable, the variable over the default. Durations are in seconds.");
+
+  if (std::optional<int> done = parse(command, args, out, err)) return *done;
+  std::optional<servers::Config> config = resolve_or_report(parsed, env, program, err);
+  return config ? serve(*config, app) : exit_usage;
 }
 
 }  // namespace csgi::cli

@@ -1,5 +1,6 @@
 // The `csgi` command line: `csgi serve APP [settings]`, `csgi apps`,
-// `csgi --version`, and the help of each. Flags come from the settings table
+// `csgi --version`, and the help of each; and the same settings for a program
+// that embeds a server (run_embedded). Flags come from the settings table
 // (cli/settings.hpp); APP is loaded by apps/loader.hpp.
 #pragma once
 
@@ -28,5 +29,12 @@ using ServeFunction = std::function<int(const servers::Config&, const Applicatio
 // and usage messages to `err`. Settings not given as flags are read from `env`.
 int run(std::span<const char* const> args, const ServeFunction& serve, const Environment& env,
         std::ostream& out, std::ostream& err);
+
+// The command line of a program that serves `app` itself (cli/embed.hpp): the
+// settings of `csgi serve` as flags and variables, without APP, plus --help
+// and --version. Same exit codes and streams as run().
+int run_embedded(std::span<const char* const> args, const Application& app,
+                 const ServeFunction& serve, const Environment& env, std::ostream& out,
+                 std::ostream& err);
 
 }  // namespace csgi::cli

@@ -11,8 +11,9 @@ find_path(LLHTTP_INCLUDE_DIR llhttp.h PATHS /usr/share/include/llhttp /usr/inclu
 find_path(LLHTTP_SOURCE_DIR llhttp.c PATHS /usr/share/llhttp REQUIRED)
 add_library(llhttp STATIC
   ${LLHTTP_SOURCE_DIR}/api.c ${LLHTTP_SOURCE_DIR}/http.c ${LLHTTP_SOURCE_DIR}/llhttp.c)
-target_include_directories(llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
-set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON)
+target_include_directories(llhttp SYSTEM PUBLIC $<BUILD_INTERFACE:${LLHTTP_INCLUDE_DIR}>)
+# Installed as libcsgi_llhttp.a, beside (not instead of) a system llhttp.
+set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON OUTPUT_NAME csgi_llhttp)
 # llhttp scans header values and targets 16 bytes at a time when built for
 # SSE 4.2, which every x86-64 processor since 2008 has; CSGI_LLHTTP_SSE42=OFF
 # builds the byte-at-a-time scanner for older ones.
@@ -31,17 +32,24 @@ endif()
 # request on the loop nests about eight coroutine frames (connection, app,
 # send, flush), and with 2 most of them went back to malloc every request.
 # The value sets the layout of Asio's per-thread state, which a plugin shares
-# with its host: csgi_add_plugin (cmake/plugin.cmake) builds plugins with it.
-add_library(csgi_asio STATIC ${CMAKE_SOURCE_DIR}/cmake/asio.cpp)
-target_compile_definitions(csgi_asio PUBLIC
+# with its host: the csgi_plugin target (cmake/plugin.cmake) builds plugins
+# with it, and csgi/version.hpp records it for apps/plugin.hpp to check.
+set(CSGI_ASIO_RECYCLING_CACHE_SIZE 16)
+set(CSGI_ASIO_DEFINITIONS
   BOOST_ASIO_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE
-  BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=16)
+  BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=${CSGI_ASIO_RECYCLING_CACHE_SIZE})
+add_library(csgi_asio STATIC ${CMAKE_CURRENT_LIST_DIR}/asio.cpp)
+target_compile_definitions(csgi_asio PUBLIC ${CSGI_ASIO_DEFINITIONS})
 target_link_libraries(csgi_asio PUBLIC Boost::headers Threads::Threads)
 set_target_properties(csgi_asio PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 # Boost.JSON, header-only mode compiled in one translation unit.
-add_library(csgi_json STATIC ${CMAKE_SOURCE_DIR}/cmake/json.cpp)
+add_library(csgi_json STATIC ${CMAKE_CURRENT_LIST_DIR}/json.cpp)
 target_link_libraries(csgi_json PUBLIC Boost::headers)
 set_target_properties(csgi_json PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+# csgi/version.hpp: the release and the Asio layout, for the headers and plugins.
+configure_file(${CMAKE_CURRENT_LIST_DIR}/version.hpp.in
+               ${PROJECT_BINARY_DIR}/generated/csgi/version.hpp @ONLY)
 
 include(${CMAKE_CURRENT_LIST_DIR}/plugin.cmake)

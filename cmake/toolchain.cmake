@@ -19,7 +19,9 @@ endif()
 # servers, gateway and app libraries, and inlining across them saves about
 # 4% of its instructions (bench/README.md). It needs lld and LLVM's own
 # archiver, which reads clang-19's bitcode (binutils' ar does not).
-option(CSGI_LTO "Link-time optimisation (ThinLTO) in optimised clang builds" ON)
+# Off by default when csgi is a subproject: the check below sets the
+# archiver in the cache, which the including project shares.
+option(CSGI_LTO "Link-time optimisation (ThinLTO) in optimised clang builds" ${PROJECT_IS_TOP_LEVEL})
 if(CSGI_LTO AND LLD_PROGRAM AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang"
    AND NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
   find_program(CSGI_LLVM_AR NAMES llvm-ar-19)
@@ -33,8 +35,8 @@ if(CSGI_LTO AND LLD_PROGRAM AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang"
     if(NOT CSGI_IPO_SUPPORTED)
       # The check's project is kept between runs with the archiver it was
       # first configured with: start it afresh.
-      file(REMOVE_RECURSE ${CMAKE_BINARY_DIR}/CMakeFiles/_CMakeLTOTest-C
-                          ${CMAKE_BINARY_DIR}/CMakeFiles/_CMakeLTOTest-CXX)
+      file(REMOVE_RECURSE ${PROJECT_BINARY_DIR}/CMakeFiles/_CMakeLTOTest-C
+                          ${PROJECT_BINARY_DIR}/CMakeFiles/_CMakeLTOTest-CXX)
       include(CheckIPOSupported)
       check_ipo_supported(RESULT ipo_supported OUTPUT ipo_output LANGUAGES C CXX)
       set(CSGI_IPO_SUPPORTED ${ipo_supported} CACHE INTERNAL "LTO works with llvm-ar-19")
@@ -42,6 +44,10 @@ if(CSGI_LTO AND LLD_PROGRAM AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang"
   endif()
   if(CSGI_IPO_SUPPORTED)
     set(CMAKE_INTERPROCEDURAL_OPTIMIZATION ON)
+    # The installed libraries are fat objects (cmake/install.cmake): bitcode
+    # and machine code, so that a program built against the SDK links them
+    # with any linker and without LTO. Our own links take the bitcode.
+    add_link_options(-Wl,--fat-lto-objects)
   else()
     message(STATUS "CSGI_LTO: no llvm-ar-19, or no LTO with it; building without LTO")
   endif()

@@ -73,5 +73,15 @@ TEST(LoadApp, MissingEntryPointSaysWhichAndHowToDeclareIt) {
   EXPECT_THAT(error, HasSubstr("CSGI_PLUGIN"));
 }
 
+TEST(LoadApp, PluginOfAnotherAbiIsRefusedInOneLineNamingBothReleases) {
+  std::string error = load_error(CSGI_OTHER_RELEASE_PLUGIN ":csgi_other_release");
+  std::string host = "csgi " + std::string(csgi::release);
+  EXPECT_THAT(error, HasSubstr("built against " + host + " (plugin ABI " +
+                               std::to_string(plugin::abi_version + 1) + ")"));
+  EXPECT_THAT(error, HasSubstr("but this is " + host + " (plugin ABI " +
+                               std::to_string(plugin::abi_version) + ")"));
+  EXPECT_EQ(error.find('\n'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace csgi::apps

@@ -162,5 +162,58 @@ TEST(CommandLine, ServeHelpIsGeneratedFromTheSettingsTable) {
   EXPECT_THAT(run.out, HasSubstr("Timeouts"));
 }
 
+// A program serving its own app (cli/embed.hpp) with the settings of `csgi serve`.
+struct EmbeddedInvocation {
+  int exit_code = -1;
+  std::string out, err;
+  std::optional<servers::Config> config;
+  std::string app_name;
+
+  EmbeddedInvocation& operator()(std::vector<const char*> args) {
+    args.insert(args.begin(), "/opt/bin/myserver");
+    std::ostringstream out_stream, err_stream;
+    auto serve = [this](const servers::Config& c, const Application& app) {
+      config = c;
+      app_name = app.name;
+      return 0;
+    };
+    auto no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    Application app = Application::from_sync("mine", {});
+    exit_code = run_embedded(args, app, serve, no_env, out_stream, err_stream);
+    out = out_stream.str();
+    err = err_stream.str();
+    return *this;
+  }
+};
+
+TEST(EmbeddedCommandLine, ServesTheProgramsAppWithTheSettingsOfServe) {
+  EmbeddedInvocation run;
+  run({"--port", "0", "--server", "threaded", "--threads", "4"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.app_name, "mine");
+  EXPECT_EQ(run.config->port, 0);
+  EXPECT_EQ(run.config->server, servers::ServerKind::threaded);
+  EXPECT_EQ(run.config->thread_count(), 4u);
+}
+
+TEST(EmbeddedCommandLine, HelpNamesTheProgramAndListsEverySetting) {
+  EmbeddedInvocation run;
+  run({"--help"});
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.out, HasSubstr("myserver"));
+  for (const Setting& setting : settings()) EXPECT_THAT(run.out, HasSubstr(setting.flag()));
+  EXPECT_FALSE(run.config);
+}
+
+TEST(EmbeddedCommandLine, AnAppArgumentOrABadValueIsAUsageError) {
+  EmbeddedInvocation run;
+  run({"hello"});
+  EXPECT_EQ(run.exit_code, exit_usage);
+  run({"--port", "http"});
+  EXPECT_EQ(run.exit_code, exit_usage);
+  EXPECT_THAT(run.err, HasSubstr("myserver: "));
+  EXPECT_FALSE(run.config);
+}
+
 }  // namespace
 }  // namespace csgi::cli

@@ -6,6 +6,7 @@
 
 #include "apps/plugin.hpp"
 #include "apps/registry.hpp"
+#include "apps/reload.hpp"
 
 namespace csgi::apps {
 namespace {
@@ -58,19 +59,10 @@ PluginSpec parse_plugin_spec(std::string_view spec) {
   return parsed;
 }
 
-Application load_app(std::string_view spec) {
+Application load_app(std::string_view spec, const ReloadOptions& options) {
   if (const BuiltinApp* app = find_builtin_app(spec)) return app->make();
   if (!is_plugin_spec(spec)) throw UnknownApp(spec);
-  PluginSpec plugin = parse_plugin_spec(spec);
-  return load_plugin(plugin.path, plugin.symbol);
-}
-
-Application load_plugin(const std::string& path, const std::string& symbol) {
-  LoadedPlugin plugin = open_plugin(path, symbol, path);
-  // The library is deliberately never closed, since the app runs its code:
-  // one more reference, never given back, outlives `plugin.library`.
-  dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
-  return std::move(plugin.app);
+  return plugin_app(parse_plugin_spec(spec), options);
 }
 
 LoadedPlugin open_plugin(const std::string& file, const std::string& symbol,

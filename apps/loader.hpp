@@ -3,6 +3,7 @@
 // apps/plugin.hpp and loaded with dlopen.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -39,14 +40,18 @@ struct PluginSpec {
 };
 PluginSpec parse_plugin_spec(std::string_view spec);
 
-// Loads `spec`: a built-in app, or a plugin. A plugin's library stays loaded
-// for the life of the process (its code backs the returned Application).
-// Throws UnknownApp or AppLoadError.
-Application load_app(std::string_view spec);
+// How a plugin is kept up to date (apps/reload.hpp).
+struct ReloadOptions {
+  bool watch = false;  // --reload: load the file again whenever it changes
+  std::chrono::milliseconds poll_interval{100};
+  // How long the file must stay unchanged before it is loaded: a build being
+  // written is left alone until the writer is done.
+  std::chrono::milliseconds settle{300};
+};
 
-// Loads the plugin at `path` through its entry point `symbol`
-// (plugin::default_symbol when empty). Throws AppLoadError.
-Application load_plugin(const std::string& path, const std::string& symbol = {});
+// Loads `spec`: a built-in app, or a plugin (apps/reload.hpp's plugin_app,
+// with `options`). Throws UnknownApp or AppLoadError.
+Application load_app(std::string_view spec, const ReloadOptions& options = {});
 
 // A plugin's app together with the library whose code backs it. The library
 // is closed when the last copy of `library` is released: keep it for as long

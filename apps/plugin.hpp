@@ -16,9 +16,11 @@
 // uses (Application::from_async, the wsgi types...) resolve against the host
 // executable, which exports them. CMake's csgi_add_plugin(name sources...)
 // (cmake/plugin.cmake) builds a plugin that way; build plugins with it.
-// The factory runs once, on the thread that loads the plugin, before the server
-// starts; it may throw (the load fails with its message). The library is never
-// unloaded.
+// The factory runs on the thread that loads the plugin: once before the server
+// starts, again in each worker process the supervisor forks, and on each
+// reload (apps/reload.hpp), from the thread that watches the file. It may
+// throw (the load fails with its message). A build replaced by --reload is
+// unloaded after its last request has ended.
 #pragma once
 
 #include <cstdint>

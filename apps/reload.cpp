@@ -47,14 +47,15 @@ std::string private_copy(const std::string& path) {
                      file_name;
   int fd = ::mkstemps(copy.data(), static_cast<int>(file_name.size() + 1));
   if (fd < 0) {
-    throw AppLoadError("cannot copy plugin " + path + " to load it: " + std::strerror(errno));
+    throw AppLoadError("cannot load plugin " + path + ": no private copy: " +
+                       std::strerror(errno));
   }
   ::close(fd);
   std::error_code error;
   std::filesystem::copy_file(path, copy, std::filesystem::copy_options::overwrite_existing, error);
   if (error) {
     ::unlink(copy.c_str());
-    throw AppLoadError("cannot copy plugin " + path + " to load it: " + error.message());
+    throw AppLoadError("cannot load plugin " + path + ": " + error.message());
   }
   return copy;
 }

@@ -38,21 +38,12 @@
 // build is unloaded after its last request.
 #pragma once
 
-#include <chrono>
 #include <string>
 
 #include "apps/loader.hpp"
 #include "gateway/app.hpp"
 
 namespace csgi::apps {
-
-struct ReloadOptions {
-  bool watch = false;  // --reload: load the file again whenever it changes
-  std::chrono::milliseconds poll_interval{100};
-  // How long the file must stay unchanged before it is loaded: a build being
-  // written is left alone until the writer is done.
-  std::chrono::milliseconds settle{300};
-};
 
 // The plugin `spec` (a file and its entry point) as an Application that
 // reloads as described above. Loads it now; throws AppLoadError when it does

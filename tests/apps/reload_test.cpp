@@ -10,18 +10,17 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <thread>
 
 #include "gateway/testing/client.hpp"
 #include "gateway/testing/error_log_capture.hpp"
+#include "tests/apps/plugins/plugin_file.hpp"
 
 namespace csgi::apps {
 namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
-namespace fs = std::filesystem;
 
 // Polls `condition` every 5 ms until it holds or `timeout` passes.
 template <class Condition>
@@ -36,44 +35,29 @@ bool eventually(Condition condition, std::chrono::milliseconds timeout = 2000ms)
 
 class Reload : public ::testing::Test {
  protected:
-  Reload() {
-    std::string pattern = (fs::temp_directory_path() / "csgi-reload-test-XXXXXX").string();
-    dir_ = ::mkdtemp(pattern.data());
-    path_ = dir_ / "libanswer.so";
-    install(CSGI_ANSWER_ONE);
-  }
-  ~Reload() override { fs::remove_all(dir_); }
-
-  // Puts `build` in place the way lld does: written aside, renamed over.
-  void install(const char* build) {
-    fs::copy_file(build, dir_ / "next.so", fs::copy_options::overwrite_existing);
-    fs::rename(dir_ / "next.so", path_);
-  }
-
   Application watched(const std::string& symbol = {}) {
-    return plugin_app({path_.string(), symbol}, {.watch = true, .poll_interval = 5ms,
-                                                 .settle = 20ms});
+    return plugin_app({file_.path(), symbol},
+                      {.watch = true, .poll_interval = 5ms, .settle = 20ms});
   }
 
   static std::string get(const Application& app, std::string_view target = "/") {
     return testing::Client(app).get(target).body;
   }
 
-  fs::path dir_;
-  fs::path path_;
+  testing::PluginFile file_{CSGI_ANSWER_ONE};
 };
 
 TEST_F(Reload, NewBuildAnswersRequestsStartedAfterTheFileChanged) {
   Application app = watched();
   EXPECT_EQ(get(app), "one");
-  install(CSGI_ANSWER_TWO);
+  file_.install(CSGI_ANSWER_TWO);
   EXPECT_TRUE(eventually([&] { return get(app) == "two"; }));
 }
 
 TEST_F(Reload, FileRewrittenInPlaceIsReloadedToo) {
   Application app = watched();
   EXPECT_EQ(get(app), "one");
-  fs::copy_file(CSGI_ANSWER_TWO, path_, fs::copy_options::overwrite_existing);
+  file_.overwrite(CSGI_ANSWER_TWO);
   EXPECT_TRUE(eventually([&] { return get(app) == "two"; }));
 }
 
@@ -82,7 +66,7 @@ TEST_F(Reload, AsyncFormSwitchesToTheNewBuild) {
   SyncExecutor executor(1);
   testing::Client client(app.as_async(executor));
   EXPECT_EQ(client.get("/").body, "one");
-  install(CSGI_ANSWER_TWO);
+  file_.install(CSGI_ANSWER_TWO);
   EXPECT_TRUE(eventually([&] { return client.get("/").body == "two"; }));
 }
 
@@ -94,7 +78,7 @@ TEST_F(Reload, ResponseInFlightFinishesOnTheBuildItStartedOn) {
   wsgi::Body body = sync_app(request.environ, start_response);
   EXPECT_EQ(body.next(), "one\n");
 
-  install(CSGI_ANSWER_TWO);
+  file_.install(CSGI_ANSWER_TWO);
   ASSERT_TRUE(eventually([&] { return get(app) == "two"; }));
   // The first build's code still produces the rest of its body.
   EXPECT_EQ(body.next(), "one\n");
@@ -107,14 +91,14 @@ TEST_F(Reload, BuildWhoseFactoryThrowsKeepsThePreviousOneAndLogsWhyInOneLine) {
   testing::ErrorLogCapture log;
   Application app = watched();
   EXPECT_EQ(get(app), "one");
-  install(CSGI_ANSWER_BROKEN);
+  file_.install(CSGI_ANSWER_BROKEN);
   ASSERT_TRUE(eventually([&] { return log.text().find("failed") != std::string::npos; }));
   EXPECT_EQ(get(app), "one");
-  EXPECT_THAT(log.text(), HasSubstr("Reloading " + path_.string() +
+  EXPECT_THAT(log.text(), HasSubstr("Reloading " + file_.path() +
                                     " failed; build 1 keeps serving: "));
   EXPECT_THAT(log.text(), HasSubstr("this build cannot start"));
 
-  install(CSGI_ANSWER_TWO);  // the next change is tried again
+  file_.install(CSGI_ANSWER_TWO);  // the next change is tried again
   EXPECT_TRUE(eventually([&] { return get(app) == "two"; }));
 }
 
@@ -122,16 +106,15 @@ TEST_F(Reload, FileThatIsNotALibraryKeepsThePreviousBuild) {
   testing::ErrorLogCapture log;
   Application app = watched();
   EXPECT_EQ(get(app), "one");
-  std::FILE* file = std::fopen((dir_ / "next.so").c_str(), "w");
+  std::FILE* file = std::fopen(file_.path().c_str(), "w");
   std::fputs("half a library", file);
   std::fclose(file);
-  fs::rename(dir_ / "next.so", path_);
   ASSERT_TRUE(eventually([&] { return log.text().find("failed") != std::string::npos; }));
   EXPECT_EQ(get(app), "one");
 }
 
 TEST_F(Reload, MissingFileIsALoadError) {
-  EXPECT_THROW(plugin_app({(dir_ / "nothing.so").string(), {}}, {}), AppLoadError);
+  EXPECT_THROW(plugin_app({file_.path() + ".missing", {}}, {}), AppLoadError);
 }
 
 // What a process forked from the test answers through its own copy of `app`.
@@ -154,15 +137,15 @@ std::string answer_in_forked_process(const Application& app) {
 }
 
 TEST_F(Reload, ForkedProcessLoadsTheFileAfreshWithoutWatching) {
-  Application app = plugin_app({path_.string(), {}}, {});
-  install(CSGI_ANSWER_TWO);
+  Application app = plugin_app({file_.path(), {}}, {});
+  file_.install(CSGI_ANSWER_TWO);
   EXPECT_EQ(answer_in_forked_process(app), "two");
   EXPECT_EQ(get(app), "one");  // this process keeps the build it loaded
 }
 
 TEST_F(Reload, ForkedProcessServesTheInheritedBuildWhenTheFileNoLongerLoads) {
-  Application app = plugin_app({path_.string(), {}}, {});
-  install(CSGI_ANSWER_BROKEN);
+  Application app = plugin_app({file_.path(), {}}, {});
+  file_.install(CSGI_ANSWER_BROKEN);
   EXPECT_EQ(answer_in_forked_process(app), "one");
 }
 

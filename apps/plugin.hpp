@@ -30,8 +30,9 @@
 namespace csgi::plugin {
 
 // Bumped whenever Application or the types it holds change layout or
-// signature (2: asgi::App takes its Scope as an rvalue).
-inline constexpr std::uint32_t abi_version = 2;
+// signature (2: asgi::App takes its Scope as an rvalue; 3: web::Request and
+// web::Response gained fields).
+inline constexpr std::uint32_t abi_version = 3;
 
 // The entry point `csgi serve lib.so` looks up when no symbol is given.
 inline constexpr const char* default_symbol = "csgi_app";

@@ -1,5 +1,8 @@
 #include "apps/reload.hpp"
 
+#include <cxxabi.h>
+#include <dlfcn.h>
+#include <link.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +10,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -64,7 +68,37 @@ std::string private_copy(const std::string& path) {
 struct Build {
   LoadedPlugin plugin;
   std::size_t number = 0;  // 1 for the first build this process loaded
+  std::string file;        // the loaded copy's name, unique to this build
+
+  // True when the build's own code defines `type` (its type_info lies in
+  // the build's library).
+  bool defines(const std::type_info* type) const {
+    Dl_info info{};
+    return type && ::dladdr(type, &info) != 0 && info.dli_fname && file == info.dli_fname;
+  }
 };
+
+std::string loaded_name(void* library) {
+  link_map* map = nullptr;
+  if (::dlinfo(library, RTLD_DI_LINKMAP, &map) != 0 || !map || !map->l_name) return {};
+  return map->l_name;
+}
+
+// The exception being handled, made safe to outlive `build`: one of a type
+// the build defines (its what() and destructor are the build's code) becomes
+// a std::runtime_error with its message, since the build may be unloaded as
+// soon as the request that threw has ended. Call from a catch block.
+std::exception_ptr outliving(const Build& build) {
+  if (!build.defines(abi::__cxa_current_exception_type())) return std::current_exception();
+  try {
+    throw;
+  } catch (const std::exception& error) {
+    return std::make_exception_ptr(std::runtime_error(error.what()));
+  } catch (...) {
+    return std::make_exception_ptr(
+        std::runtime_error("an exception of a type defined by a replaced build"));
+  }
+}
 
 class PluginHost {
  public:
@@ -104,8 +138,10 @@ class PluginHost {
       const std::string& path;
       ~Remove() { ::unlink(path.c_str()); }
     } remove{copy};
+    LoadedPlugin plugin = open_plugin(copy, spec_.symbol, spec_.path);
+    std::string file = loaded_name(plugin.library.get());
     return std::make_shared<const Build>(
-        Build{open_plugin(copy, spec_.symbol, spec_.path), ++builds_loaded_});
+        Build{std::move(plugin), ++builds_loaded_, std::move(file)});
   }
 
   void load_in_forked_process() {
@@ -198,7 +234,24 @@ class FormCache {
 // has ended.
 asgi::awaitable<void> call_async(std::shared_ptr<const Form<asgi::App>> form, asgi::Scope scope,
                                  asgi::Receive receive, asgi::Send send) {
-  co_await form->app(std::move(scope), std::move(receive), std::move(send));
+  std::exception_ptr error;
+  try {
+    co_await form->app(std::move(scope), std::move(receive), std::move(send));
+  } catch (...) {
+    error = outliving(*form->build);
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+// Runs `call` (which runs the build's code), rethrowing what escapes it in a
+// form that may outlive the build.
+template <class Call>
+auto call_sync(const Build& build, Call call) {
+  try {
+    return call();
+  } catch (...) {
+    std::rethrow_exception(outliving(build));
+  }
 }
 
 // A sync body that keeps the build it came from until it is destroyed.
@@ -206,8 +259,12 @@ class BuildBoundBody final : public wsgi::Body::Source {
  public:
   BuildBoundBody(std::shared_ptr<const Form<wsgi::App>> form, wsgi::Body body)
       : form_(std::move(form)), body_(std::move(body)) {}
-  std::optional<std::string> next() override { return body_.next(); }
-  void close() override { body_.close(); }
+  std::optional<std::string> next() override {
+    return call_sync(*form_->build, [&] { return body_.next(); });
+  }
+  void close() override {
+    call_sync(*form_->build, [&] { body_.close(); });
+  }
   bool exhausted() const override { return body_.exhausted(); }
 
  private:
@@ -232,7 +289,8 @@ wsgi::App sync_form(const std::shared_ptr<PluginHost>& host) {
   auto cache = std::make_shared<FormCache<wsgi::App>>();
   return [host, cache](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
     auto form = cache->get(host->current(), [](const Application& app) { return app.as_sync(); });
-    wsgi::Body body = form->app(environ, start_response);
+    wsgi::Body body =
+        call_sync(*form->build, [&] { return form->app(environ, start_response); });
     return wsgi::Body(std::make_unique<BuildBoundBody>(std::move(form), std::move(body)));
   };
 }

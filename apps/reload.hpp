@@ -18,6 +18,9 @@
 // library stays loaded until its last request has ended. A build that fails
 // to load, or whose factory throws, leaves the previous one serving; the
 // reason is logged in one line, and the next change of the file is tried.
+// An exception of a type a build defines that escapes one of its requests
+// reaches the server as a std::runtime_error with the same message, since the
+// server may handle it after the build is gone.
 //
 // Polling rather than inotify: a linker that writes a new file and renames it
 // over the old one (lld does) replaces the inode an inotify watch is on, so a

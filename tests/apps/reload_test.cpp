@@ -87,6 +87,32 @@ TEST_F(Reload, ResponseInFlightFinishesOnTheBuildItStartedOn) {
   body.close();
 }
 
+TEST_F(Reload, ExceptionOfATypeTheBuildDefinesOutlivesTheBuild) {
+  Application app = watched();
+  auto sync_app = std::make_unique<wsgi::App>(app.as_sync());
+  testing::SyncRequest request = testing::RequestFactory().environ("GET", "/fail-later");
+  wsgi::StartResponse start_response([](int, Headers, std::exception_ptr) { return wsgi::Write{}; });
+  auto body = std::make_unique<wsgi::Body>((*sync_app)(request.environ, start_response));
+  EXPECT_EQ(body->next(), "one\n");
+  file_.install(CSGI_ANSWER_TWO);
+  ASSERT_TRUE(eventually([&] { return get(app) == "two"; }));
+
+  std::exception_ptr error;
+  try {
+    body->next();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  ASSERT_TRUE(error);
+  body.reset();
+  sync_app.reset();  // the first build's last users: it is unloaded
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    EXPECT_STREQ(e.what(), "one failed later");
+  }
+}
+
 TEST_F(Reload, BuildWhoseFactoryThrowsKeepsThePreviousOneAndLogsWhyInOneLine) {
   testing::ErrorLogCapture log;
   Application app = watched();

@@ -4,6 +4,9 @@
 // response in flight across a reload). Built with CSGI_ANSWER_THROWS, its
 // factory throws, as a build with a bug in its start-up does.
 //
+// GET /fail-later answers one line, then throws an exception of a type this
+// build defines.
+//
 // csgi_app is the sync app; csgi_answer_async the same answers from an async
 // app.
 #include <optional>
@@ -22,11 +25,23 @@ using namespace csgi;
 
 const std::string answer = CSGI_ANSWER;
 
+class AnswerError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 Headers text_headers(const std::string& body) {
   return {{"content-type", "text/plain"}, {"content-length", std::to_string(body.size())}};
 }
 
 wsgi::Body answer_sync(wsgi::Environ& environ, wsgi::StartResponse& start_response) {
+  if (environ.path_info == "/fail-later") {
+    start_response(200, {{"content-type", "text/plain"}});
+    return wsgi::Body::generate([lines = 0]() mutable -> std::optional<std::string> {
+      if (lines++ == 1) throw AnswerError(answer + " failed later");
+      return answer + "\n";
+    });
+  }
   if (environ.path_info != "/stream") {
     start_response(200, text_headers(answer));
     return wsgi::Body(answer);

@@ -252,7 +252,9 @@ asgi::awaitable<Response> respond_async(const Router::Route& route, SyncExecutor
   co_return std::move(*response);
 }
 
-asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExecutor& executor,
+// `executor` runs the sync views; null: they run here (on the private loop of
+// a sync thread, where blocking is allowed).
+asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExecutor* executor,
                                      asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
   if (scope.type == asgi::ScopeType::lifespan) {
     co_await run_lifespan(std::move(table), std::move(scope.state), std::move(receive), std::move(send));
@@ -264,14 +266,14 @@ asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExe
     co_await send_response(send,
                            unrouted_response(table->routes, lookup, scope.path, scope.root_path,
                                              scope.raw_path, scope.query_string),
-                           &executor);
+                           executor);
     co_return;
   }
   std::optional<std::string> body;
   if (!announced_too_large(scope.headers, table->max_body))
     body = co_await read_body(receive, table->max_body);
   if (!body) {
-    co_await send_response(send, too_large_response(table->max_body), &executor);
+    co_await send_response(send, too_large_response(table->max_body), executor);
     co_return;
   }
   Request request = make_request(std::move(scope.method), std::move(scope.scheme),
@@ -279,8 +281,8 @@ asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExe
                                  std::move(scope.headers), std::move(scope.client),
                                  std::move(*body), std::move(scope.state),
                                  std::move(lookup.match->captures));
-  Response response = co_await respond_async(*lookup.match->route, &executor, std::move(request));
-  co_await send_response(send, std::move(response), &executor);
+  Response response = co_await respond_async(*lookup.match->route, executor, std::move(request));
+  co_await send_response(send, std::move(response), executor);
 }
 
 // ---- sync side -----------------------------------------------------------------
@@ -362,6 +364,18 @@ wsgi::Body dispatch_sync(const std::shared_ptr<const Table>& table, wsgi::Enviro
   return answer_sync(std::move(response), environ, start_response);
 }
 
+// The `member` form of every middleware, or nullopt when one lacks it.
+template <class Form>
+std::optional<std::vector<Form>> forms_of(const std::vector<Middleware>& middleware,
+                                          Form Middleware::*member) {
+  std::vector<Form> forms;
+  for (const Middleware& each : middleware) {
+    if (!(each.*member)) return std::nullopt;
+    forms.push_back(each.*member);
+  }
+  return forms;
+}
+
 }  // namespace
 
 Router::Pattern::Pattern(std::string_view pattern) {
@@ -405,11 +419,22 @@ Router& Router::add(Route route) {
 }
 
 Router& Router::use(Middleware middleware) {
-  if (!middleware.as_async || !middleware.as_sync)
-    throw std::invalid_argument("Router::use: the middleware needs both of its forms");
+  if (!middleware.as_async && !middleware.as_sync)
+    throw std::invalid_argument("Router::use: the middleware has neither form");
   middleware_.push_back(std::move(middleware));
+  bool async_only = false, sync_only = false;
+  for (const Middleware& each : middleware_) {
+    async_only = async_only || !each.as_sync;
+    sync_only = sync_only || !each.as_async;
+  }
+  if (async_only && sync_only) {
+    middleware_.pop_back();
+    throw std::invalid_argument(
+        "Router::use: a router cannot mix async-only and sync-only middleware");
+  }
   return *this;
 }
+
 
 Router& Router::max_body_size(std::size_t bytes) {
   max_body_ = bytes;
@@ -428,24 +453,37 @@ Router& Router::on_shutdown(LifespanHook hook) {
 
 asgi::App Router::as_async(SyncExecutor& sync_executor) const {
   auto table = std::make_shared<const Table>(Table{routes_, max_body_, on_startup_, on_shutdown_});
-  asgi::App app = [table, &sync_executor](asgi::Scope scope, asgi::Receive receive,
-                                          asgi::Send send) {
-    return dispatch_async(table, sync_executor, std::move(scope), std::move(receive),
+  asgi::App native = [table, &sync_executor](asgi::Scope scope, asgi::Receive receive,
+                                             asgi::Send send) {
+    return dispatch_async(table, &sync_executor, std::move(scope), std::move(receive),
                           std::move(send));
   };
-  std::vector<asgi::Middleware> forms;
-  for (const Middleware& each : middleware_) forms.push_back(each.as_async);
-  return asgi::compose(std::move(app), forms);
+  if (auto forms = forms_of(middleware_, &Middleware::as_async))
+    return asgi::compose(std::move(native), *forms);
+  // A middleware has only its sync form: requests take the sync form, on the
+  // sync executor, as Django adapts a sync-only middleware; lifespan stays here.
+  asgi::App through_sync = wsgi_to_asgi(as_sync(), sync_executor);
+  return [native, through_sync](asgi::Scope&& scope, asgi::Receive receive, asgi::Send send) {
+    const asgi::App& app = scope.type == asgi::ScopeType::lifespan ? native : through_sync;
+    return app(std::move(scope), std::move(receive), std::move(send));
+  };
 }
 
 wsgi::App Router::as_sync() const {
   auto table = std::make_shared<const Table>(Table{routes_, max_body_, on_startup_, on_shutdown_});
-  wsgi::App app = [table](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
-    return dispatch_sync(table, environ, start_response);
+  if (auto forms = forms_of(middleware_, &Middleware::as_sync)) {
+    wsgi::App native = [table](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
+      return dispatch_sync(table, environ, start_response);
+    };
+    return wsgi::compose(std::move(native), *forms);
+  }
+  // A middleware has only its async form: each request runs the async chain
+  // on a private loop, sync views inline on it (use() refused a sync-only one).
+  asgi::App chain = [table](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
+    return dispatch_async(table, nullptr, std::move(scope), std::move(receive), std::move(send));
   };
-  std::vector<wsgi::Middleware> forms;
-  for (const Middleware& each : middleware_) forms.push_back(each.as_sync);
-  return wsgi::compose(std::move(app), forms);
+  auto forms = forms_of(middleware_, &Middleware::as_async);
+  return asgi_to_wsgi(asgi::compose(std::move(chain), *forms));
 }
 
 Application Router::application(std::string name) const {

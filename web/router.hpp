@@ -19,8 +19,8 @@
 // server, which answers 500.
 //
 // Middleware added with use() wraps both forms of the router, the first added
-// outermost (gateway/middleware.hpp); compose() does the same for any
-// Application.
+// outermost (gateway/middleware.hpp), whether it is written for one form or
+// both; compose() does the same for any Application.
 //
 // The router provides both forms natively. Async form: async views run on the
 // loop; sync views run on the server's SyncExecutor (run_sync), so with one
@@ -84,8 +84,12 @@ class Router {
   Router& patch(std::string p, V v) { return route({"PATCH"}, std::move(p), std::move(v)); }
   template <class V>
   Router& delete_(std::string p, V v) { return route({"DELETE"}, std::move(p), std::move(v)); }
-  // Wraps both forms in `middleware`; the first added is outermost. Both of
-  // its forms must be set (std::invalid_argument otherwise).
+  // Wraps both forms in `middleware`; the first added is outermost. A
+  // middleware may have one form only. With an async-only one, the sync form
+  // runs the async chain on a private loop per request (sync views inline on
+  // it); with a sync-only one, the async form sends requests (not lifespan)
+  // through the sync form on the sync executor. Mixing the two kinds, or a
+  // middleware with neither form, throws std::invalid_argument.
   Router& use(Middleware middleware);
   // The longest request body a view is given (bytes); longer ones get 413.
   Router& max_body_size(std::size_t bytes);

@@ -11,6 +11,7 @@
 #include "gateway/testing/async_client.hpp"
 #include "gateway/testing/async_test.hpp"
 #include "gateway/testing/client.hpp"
+#include "tests/gateway/stubs.hpp"
 #include "web/router.hpp"
 
 namespace csgi::web {
@@ -235,11 +236,60 @@ TEST(RouterMiddleware, WrapsBothFormsTheFirstAddedOutermost) {
     EXPECT_EQ(answer.header("x-trace"), "inner,outer");
 }
 
-TEST(RouterMiddleware, MiddlewareWithOneFormIsRefused) {
-  Middleware half = tracing("x");
-  half.as_sync = nullptr;
+Middleware async_only(std::string name) {
+  Middleware middleware = tracing(std::move(name));
+  middleware.as_sync = nullptr;
+  return middleware;
+}
+
+Middleware sync_only(std::string name) {
+  Middleware middleware = tracing(std::move(name));
+  middleware.as_async = nullptr;
+  return middleware;
+}
+
+TEST(RouterMiddleware, AsyncOnlyMiddlewareWrapsTheSyncFormToo) {
+  Router router = items_router();
+  router.use(async_only("outer")).use(tracing("inner"));
+  for (const char* method : {"GET", "POST"})
+    for (const TestResponse& answer : in_both_forms(router, {method, "/items/"})) {
+      EXPECT_EQ(answer.header("x-trace"), "inner,outer") << method;
+      EXPECT_EQ(answer.status, method == std::string("GET") ? 200 : 201);
+    }
+}
+
+TEST(RouterMiddleware, SyncOnlyMiddlewareWrapsTheAsyncFormToo) {
+  Router router = items_router();
+  router.use(tracing("outer")).use(sync_only("inner"));
+  for (const char* method : {"GET", "POST"})
+    for (const TestResponse& answer : in_both_forms(router, {method, "/items/"}))
+      EXPECT_EQ(answer.header("x-trace"), "inner,outer") << method;
+}
+
+TEST(RouterMiddleware, SyncOnlyMiddlewareLeavesLifespanToTheRouter) {
+  bool started = false;
   Router router;
-  EXPECT_THROW(router.use(half), std::invalid_argument);
+  router.on_startup([&started](std::shared_ptr<State>) -> asgi::awaitable<void> {
+    started = true;
+    co_return;
+  });
+  router.use(sync_only("x"));
+  SyncExecutor executor;
+  test::AsyncServerStub server;
+  server.incoming = {asgi::LifespanStartup{}, asgi::LifespanShutdown{}};
+  asgi::Scope scope;
+  scope.type = asgi::ScopeType::lifespan;
+  EXPECT_FALSE(test::run_async_app(router.as_async(executor), server, std::move(scope)));
+  EXPECT_TRUE(started);
+  EXPECT_EQ(server.events(), (std::vector<std::string>{"lifespan.startup.complete",
+                                                       "lifespan.shutdown.complete"}));
+}
+
+TEST(RouterMiddleware, MixingAsyncOnlyAndSyncOnlyMiddlewareIsRefused) {
+  Router router;
+  router.use(async_only("a"));
+  EXPECT_THROW(router.use(sync_only("s")), std::invalid_argument);
+  EXPECT_THROW(router.use(Middleware{}), std::invalid_argument);
 }
 
 TEST(RouterMiddleware, WholeAppMiddlewareWrapsTheRoutersApplication) {

@@ -6,6 +6,7 @@
 
 #include "apps/plugin.hpp"
 #include "apps/registry.hpp"
+#include "apps/reload.hpp"
 
 namespace csgi::apps {
 namespace {
@@ -37,11 +38,11 @@ std::string last_dl_error(std::string_view fallback) {
 }
 
 // One line naming both releases and both ABIs, read before the library closes.
-std::string abi_mismatch(const std::string& path, void* library, std::uint32_t plugin_abi) {
+std::string abi_mismatch(const std::string& name, void* library, std::uint32_t plugin_abi) {
   const auto* release = static_cast<const char*>(dlsym(library, plugin::release_symbol));
   std::string plugin_release = release ? "csgi " + std::string(release) : "an older csgi";
   std::string host_release = "csgi " + std::string(csgi::release);
-  return "plugin " + path + " was built against " + plugin_release + " (plugin ABI " +
+  return "plugin " + name + " was built against " + plugin_release + " (plugin ABI " +
          std::to_string(plugin_abi) + "), but this is " + host_release + " (plugin ABI " +
          std::to_string(plugin::abi_version) + "): rebuild it against " + host_release;
 }
@@ -57,57 +58,52 @@ bool is_plugin_spec(std::string_view spec) {
   return spec.find('/') != std::string_view::npos || path.ends_with(".so");
 }
 
-Application load_app(std::string_view spec) {
-  if (const BuiltinApp* app = find_builtin_app(spec)) return app->make();
-  if (!is_plugin_spec(spec)) throw UnknownApp(spec);
-
-  std::string path(spec), symbol;
+PluginSpec parse_plugin_spec(std::string_view spec) {
+  PluginSpec parsed{std::string(spec), {}};
   if (std::size_t colon = spec.rfind(':');
       colon != std::string_view::npos && is_symbol_name(spec.substr(colon + 1))) {
-    path = spec.substr(0, colon);
-    symbol = spec.substr(colon + 1);
+    parsed.path = spec.substr(0, colon);
+    parsed.symbol = spec.substr(colon + 1);
   }
-  // dlopen searches the library path for a bare name; a user typing `lib.so`
-  // means the file in the current directory.
-  if (path.find('/') == std::string::npos) path = "./" + path;
-  return load_plugin(path, symbol);
+  if (parsed.path.find('/') == std::string::npos) parsed.path = "./" + parsed.path;
+  return parsed;
 }
 
-Application load_plugin(const std::string& path, const std::string& symbol) {
+Application load_app(std::string_view spec, const ReloadOptions& options) {
+  if (const BuiltinApp* app = find_builtin_app(spec)) return app->make();
+  if (!is_plugin_spec(spec)) throw UnknownApp(spec);
+  return plugin_app(parse_plugin_spec(spec), options);
+}
+
+LoadedPlugin open_plugin(const std::string& file, const std::string& symbol,
+                         const std::string& name) {
   std::string entry_name = symbol.empty() ? plugin::default_symbol : symbol;
   // RTLD_NOW: an unresolved symbol fails here, with its name, rather than
   // when the first request reaches the code that uses it.
-  void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!library) {
-    throw AppLoadError("cannot load plugin: " + last_dl_error(path));
-  }
+  void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) throw AppLoadError("cannot load plugin " + name + ": " + last_dl_error(file));
+  LoadedPlugin loaded{std::shared_ptr<void>(handle, [](void* library) { dlclose(library); }), {}};
   dlerror();
-  auto entry = reinterpret_cast<plugin::Entry>(dlsym(library, entry_name.c_str()));
+  auto entry = reinterpret_cast<plugin::Entry>(dlsym(handle, entry_name.c_str()));
   if (!entry) {
     std::string reason = last_dl_error(entry_name + " is null");
-    dlclose(library);
-    throw AppLoadError("plugin " + path + " has no entry point '" + entry_name + "' (declare it "
+    throw AppLoadError("plugin " + name + " has no entry point '" + entry_name + "' (declare it "
                        "with CSGI_PLUGIN or CSGI_PLUGIN_AS): " + reason);
   }
-
-  Application app;
   std::uint32_t plugin_abi = 0;
   try {
-    plugin_abi = entry(plugin::abi_version, &app);
+    plugin_abi = entry(plugin::abi_version, &loaded.app);
   } catch (const std::exception& error) {
-    throw AppLoadError("plugin " + path + ": " + entry_name + " failed: " + error.what());
+    throw AppLoadError("plugin " + name + ": " + entry_name + " failed: " + error.what());
   }
   if (plugin_abi != plugin::abi_version) {
-    std::string message = abi_mismatch(path, library, plugin_abi);
-    dlclose(library);
-    throw AppLoadError(message);
+    throw AppLoadError(abi_mismatch(name, handle, plugin_abi));
   }
-  if (!app.as_async && !app.as_sync) {
-    throw AppLoadError("plugin " + path + ": " + entry_name + " returned an empty Application");
+  if (!loaded.app.as_async && !loaded.app.as_sync) {
+    throw AppLoadError("plugin " + name + ": " + entry_name + " returned an empty Application");
   }
-  if (app.name.empty()) app.name = path;
-  // The library is deliberately never closed: `app` runs its code.
-  return app;
+  if (loaded.app.name.empty()) loaded.app.name = name;
+  return loaded;
 }
 
 }  // namespace csgi::apps

@@ -3,6 +3,8 @@
 // apps/plugin.hpp and loaded with dlopen.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,13 +31,40 @@ class AppLoadError : public std::runtime_error {
 // or its file part ends in ".so".
 bool is_plugin_spec(std::string_view spec);
 
-// Loads `spec`: a built-in app, or a plugin. A plugin's library stays loaded
-// for the life of the process (its code backs the returned Application).
-// Throws UnknownApp or AppLoadError.
-Application load_app(std::string_view spec);
+// A plugin spec split into its file and its entry point: "lib.so:make" ->
+// {"./lib.so", "make"}. A bare file name means the file in the current
+// directory (dlopen would search the library path for it).
+struct PluginSpec {
+  std::string path;
+  std::string symbol;  // empty: plugin::default_symbol
+};
+PluginSpec parse_plugin_spec(std::string_view spec);
 
-// Loads the plugin at `path` through its entry point `symbol`
-// (plugin::default_symbol when empty). Throws AppLoadError.
-Application load_plugin(const std::string& path, const std::string& symbol = {});
+// How a plugin is kept up to date (apps/reload.hpp).
+struct ReloadOptions {
+  bool watch = false;  // --reload: load the file again whenever it changes
+  std::chrono::milliseconds poll_interval{100};
+  // How long the file must stay unchanged before it is loaded: a build being
+  // written is left alone until the writer is done.
+  std::chrono::milliseconds settle{300};
+};
+
+// Loads `spec`: a built-in app, or a plugin (apps/reload.hpp's plugin_app,
+// with `options`). Throws UnknownApp or AppLoadError.
+Application load_app(std::string_view spec, const ReloadOptions& options = {});
+
+// A plugin's app together with the library whose code backs it. The library
+// is closed when the last copy of `library` is released: keep it for as long
+// as the app, or anything the app made (a body, a coroutine frame), lives.
+struct LoadedPlugin {
+  std::shared_ptr<void> library;  // declared first: released after `app`
+  Application app;
+};
+
+// Loads the library `file` and builds the app of its entry point `symbol`.
+// `name` stands for the plugin in errors and is the app's default name (the
+// path the user gave, when `file` is a copy of it). Throws AppLoadError.
+LoadedPlugin open_plugin(const std::string& file, const std::string& symbol,
+                         const std::string& name);
 
 }  // namespace csgi::apps

@@ -21,9 +21,11 @@
 //   find_package(csgi CONFIG REQUIRED)
 //   add_library(app MODULE app.cpp)
 //   target_link_libraries(app PRIVATE csgi::plugin)
-// The factory runs once, on the thread that loads the plugin, before the server
-// starts; it may throw (the load fails with its message). The library is never
-// unloaded.
+// The factory runs on the thread that loads the plugin: once before the server
+// starts, again in each worker process the supervisor forks, and on each
+// reload (apps/reload.hpp), from the thread that watches the file. It may
+// throw (the load fails with its message). A build replaced by --reload is
+// unloaded after its last request has ended.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +42,9 @@ or compile with `pkg-config --cflags csgi`."
 namespace csgi::plugin {
 
 // Bumped whenever Application or the types it holds change layout or
-// signature (2: asgi::App takes its Scope as an rvalue).
-inline constexpr std::uint32_t abi_version = 2;
+// signature (2: asgi::App takes its Scope as an rvalue; 3: web::Request and
+// web::Response gained fields).
+inline constexpr std::uint32_t abi_version = 4;
 
 // The entry point `csgi serve lib.so` looks up when no symbol is given.
 inline constexpr const char* default_symbol = "csgi_app";

@@ -103,8 +103,14 @@ int serve_app(const std::string& app_spec, const ParsedSettings& parsed, const E
               const ServeFunction& serve, std::ostream& err) {
   std::optional<servers::Config> config = resolve_or_report(parsed, env, "csgi serve", err);
   if (!config) return exit_usage;
+  if (config->reload && apps::find_builtin_app(app_spec)) {
+    err << "csgi serve: --reload watches a plugin file; '" << app_spec
+        << "' is a built-in app
+";
+    return exit_usage;
+  }
   try {
-    return serve(*config, apps::load_app(app_spec));
+    return serve(*config, apps::load_app(app_spec, {.watch = config->reload}));
   } catch (const apps::UnknownApp& error) {
     err << "csgi serve: " << error.what() << '\n';
     return exit_usage;

@@ -227,6 +227,11 @@ std::vector<Setting> make_table() {
             {.fallback_env = "WEB_CONCURRENCY", .minimum = 1}),
       field("supervise", &Config::supervise, server,
             "Run under the supervisor even with one worker (restarts it when it dies)."),
+      field("reload", &Config::reload, server,
+            "Watch the plugin file and load it again once it has changed and stopped "
+            "changing: new requests go to the new build, requests in flight finish on the old "
+            "one, and a build that fails to load leaves the old one serving. Every worker "
+            "reloads."),
       field("lifespan", &Config::lifespan, server,
             "Lifespan protocol: auto tolerates apps without it, on requires it, off skips it."),
       field("root-path", &Config::root_path, server,

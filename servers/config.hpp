@@ -34,6 +34,8 @@ struct Config {
   bool sync_batch_scheduling = false;
   std::size_t workers = 1;            // > 1 starts the supervisor
   bool supervise = false;
+  // The CLI's: a plugin is loaded again when its file changes (apps/reload.hpp).
+  bool reload = false;
 
   std::chrono::milliseconds timeout_keep_alive{5000};
   std::chrono::milliseconds timeout_request_head{10000};   // whole head must arrive in this

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <stdexcept>
 
 #include <boost/json/value.hpp>
 
@@ -32,10 +34,47 @@ struct Match {
   Captures captures;
 };
 
-std::optional<Match> find_route(const Routes& routes, std::string_view path) {
-  for (const Router::Route& route : routes)
-    if (auto captures = route.pattern.match(path)) return Match{&route, std::move(*captures)};
-  return std::nullopt;
+bool accepts(const Router::Route& route, std::string_view method) {
+  if (route.methods.empty()) return true;
+  return std::any_of(route.methods.begin(), route.methods.end(), [&](const std::string& each) {
+    return each == method || (each == "GET" && method == "HEAD");
+  });
+}
+
+// Where a request goes: the first route whose pattern and method match, or,
+// when only routes of other methods match its path, what they allow.
+struct Lookup {
+  std::optional<Match> match;
+  std::vector<std::string> allowed;
+};
+
+void add_allowed(std::vector<std::string>& allowed, const std::string& method) {
+  if (std::find(allowed.begin(), allowed.end(), method) == allowed.end()) allowed.push_back(method);
+}
+
+Lookup find_route(const Routes& routes, std::string_view path, std::string_view method) {
+  Lookup lookup;
+  for (const Router::Route& route : routes) {
+    auto captures = route.pattern.match(path);
+    if (!captures) continue;
+    if (accepts(route, method)) {
+      lookup.match = Match{&route, std::move(*captures)};
+      return lookup;
+    }
+    for (const std::string& each : route.methods) {
+      add_allowed(lookup.allowed, each);
+      if (each == "GET") add_allowed(lookup.allowed, "HEAD");
+    }
+  }
+  return lookup;
+}
+
+// Decimal digits whose value fits in an std::int64_t.
+bool is_int64(std::string_view text) {
+  std::int64_t value = 0;
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text.front()))) return false;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc{} && end == text.data() + text.size();
 }
 
 bool path_matches(const Routes& routes, std::string_view path) {
@@ -51,9 +90,28 @@ Response unmatched_response(const Routes& routes, std::string_view path,
   if (!path.ends_with('/') && path_matches(routes, std::string(path) + "/")) {
     std::string location = std::string(root_path) + std::string(raw_path) + "/";
     if (!query_string.empty()) location += "?" + std::string(query_string);
-    return Response{301, {{"location", location}, {"content-type", "text/plain"}}, {}};
+    return Response{.status = 301,
+                    .headers = {{"location", location}, {"content-type", "text/plain"}}};
   }
   return json_response(boost::json::object{{"detail", "Not Found"}, {"path", path}}, 404);
+}
+
+// The answer to a request that no route takes: 405 when routes of other
+// methods match its path, else the redirect or the 404 of unmatched_response.
+Response unrouted_response(const Routes& routes, const Lookup& lookup, std::string_view path,
+                           std::string_view root_path, std::string_view raw_path,
+                           std::string_view query_string) {
+  if (lookup.allowed.empty())
+    return unmatched_response(routes, path, root_path, raw_path, query_string);
+  std::string allow;
+  for (const std::string& method : lookup.allowed) allow += (allow.empty() ? "" : ", ") + method;
+  Response response = json_response(boost::json::object{{"detail", "Method Not Allowed"}}, 405);
+  response.headers.emplace_back("allow", std::move(allow));
+  return response;
+}
+
+Response error_response(const HttpError& error) {
+  return json_response(boost::json::object{{"detail", error.what()}}, error.status());
 }
 
 Response too_large_response(std::size_t max_body) {
@@ -69,11 +127,14 @@ bool announced_too_large(const Headers& headers, std::size_t max_body) {
   return length && *length > max_body;
 }
 
-Request make_request(std::string method, std::string path, std::string query_string,
-                     Headers headers, std::string body, std::shared_ptr<State> state,
-                     Captures params, const TraceContext& trace) {
+Request make_request(std::string method, std::string scheme, std::string path,
+                     std::string query_string, Headers headers, std::optional<Endpoint> client,
+                     std::string body, std::shared_ptr<State> state, Captures params,
+                     const TraceContext& trace) {
   Request request;
   request.method = std::move(method);
+  request.scheme = std::move(scheme);
+  request.client = std::move(client);
   request.path = std::move(path);
   request.query_string = std::move(query_string);
   request.headers = std::move(headers);
@@ -151,61 +212,85 @@ asgi::awaitable<std::optional<std::string>> read_body(const asgi::Receive& recei
   }
 }
 
-asgi::awaitable<void> send_response(const asgi::Send& send, Response response) {
+// Sends `response`; a streamed one chunk by chunk. Sync chunks are pulled on
+// `executor` when there is one, else here (a private loop of a sync thread).
+asgi::awaitable<void> send_response(const asgi::Send& send, Response response,
+                                    SyncExecutor* executor) {
   co_await send(asgi::HttpResponseStart{response.status, response_headers(response), false});
-  co_await send(asgi::HttpResponseBody{std::move(response.body), false});
-}
-
-// A sync view on the SyncExecutor, so that it may block.
-asgi::awaitable<Response> run_sync_view(SyncExecutor& executor, const SyncView& view,
-                                        Request request) {
-  Response response;
-  SyncCallOrigin origin{request.trace, request.method, request.path};
-  try {
-    co_await run_sync(executor, [&] { response = view(std::move(request)); }, origin);
-  } catch (const SyncDeadlock& refused) {
-    co_return text_response(std::string(refused.what()) + "\n", 503);
+  if (!response.streamed()) {
+    co_await send(asgi::HttpResponseBody{std::move(response.body), false});
+    co_return;
   }
-  co_return response;
+  for (;;) {
+    std::optional<std::string> chunk;
+    if (response.async_chunks)
+      chunk = co_await response.async_chunks();
+    else if (executor)
+      co_await run_sync(*executor, [&] { chunk = response.sync_chunks(); });
+    else
+      chunk = response.sync_chunks();
+    if (!chunk) break;
+    if (!chunk->empty()) co_await send(asgi::HttpResponseBody{std::move(*chunk), true});
+  }
+  co_await send(asgi::HttpResponseBody{{}, false});
 }
 
-asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExecutor& executor,
+// The view's response, or the answer of the HttpError it threw. A sync view
+// runs on `executor` (so that it may block), or here when there is none.
+asgi::awaitable<Response> respond_async(const Router::Route& route, SyncExecutor* executor,
+                                        Request request) {
+  std::optional<Response> response;
+  try {
+    if (route.async_view) {
+      response = co_await route.async_view(std::move(request));
+    } else if (executor) {
+      SyncCallOrigin origin{request.trace, request.method, request.path};
+      co_await run_sync(*executor, [&] { response = route.sync_view(std::move(request)); }, origin);
+    } else {
+      response = route.sync_view(std::move(request));
+    }
+  } catch (const HttpError& error) {
+    response = error_response(error);
+  } catch (const SyncDeadlock& refused) {
+    response = text_response(std::string(refused.what()) + "\n", 503);
+  }
+  co_return std::move(*response);
+}
+
+// `executor` runs the sync views; null: they run here (on the private loop of
+// a sync thread, where blocking is allowed).
+asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExecutor* executor,
                                      asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
   if (scope.type == asgi::ScopeType::lifespan) {
     co_await run_lifespan(std::move(table), std::move(scope.state), std::move(receive), std::move(send));
     co_return;
   }
   if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
-  auto match = find_route(table->routes, scope.path);
-  if (!match) {
-    co_await send_response(send, unmatched_response(table->routes, scope.path, scope.root_path,
-                                                    scope.raw_path, scope.query_string));
+  Lookup lookup = find_route(table->routes, scope.path, scope.method);
+  if (!lookup.match) {
+    co_await send_response(send,
+                           unrouted_response(table->routes, lookup, scope.path, scope.root_path,
+                                             scope.raw_path, scope.query_string),
+                           executor);
     co_return;
   }
   std::optional<std::string> body;
   if (!announced_too_large(scope.headers, table->max_body))
     body = co_await read_body(receive, table->max_body);
   if (!body) {
-    co_await send_response(send, too_large_response(table->max_body));
+    co_await send_response(send, too_large_response(table->max_body), executor);
     co_return;
   }
-  Request request = make_request(std::move(scope.method), std::move(scope.path),
-                                 std::move(scope.query_string), std::move(scope.headers),
+  Request request = make_request(std::move(scope.method), std::move(scope.scheme),
+                                 std::move(scope.path), std::move(scope.query_string),
+                                 std::move(scope.headers), std::move(scope.client),
                                  std::move(*body), std::move(scope.state),
-                                 std::move(match->captures), scope.trace);
-  const Router::Route& route = *match->route;
-  Response response = route.async_view
-                          ? co_await route.async_view(std::move(request))
-                          : co_await run_sync_view(executor, route.sync_view, std::move(request));
-  co_await send_response(send, std::move(response));
+                                 std::move(lookup.match->captures), scope.trace);
+  Response response = co_await respond_async(*lookup.match->route, executor, std::move(request));
+  co_await send_response(send, std::move(response), executor);
 }
 
 // ---- sync side -----------------------------------------------------------------
-
-wsgi::Body start_sync_response(wsgi::StartResponse& start_response, Response response) {
-  start_response(response.status, response_headers(response));
-  return wsgi::Body(std::move(response.body));
-}
 
 // The whole body, or nullopt when it is longer than `max_body`.
 std::optional<std::string> read_body(wsgi::Environ& environ, std::size_t max_body) {
@@ -215,41 +300,85 @@ std::optional<std::string> read_body(wsgi::Environ& environ, std::size_t max_bod
   return body;
 }
 
-asgi::awaitable<void> answer_async([[maybe_unused]] std::shared_ptr<const Table> table,
-                                   const AsyncView& view,
-                                   Request request, asgi::Send send) {
-  co_await send_response(send, co_await view(std::move(request)));
+// These coroutines take what they use by value (`table` keeps the route
+// alive), so nothing they need lives in the lambda that starts them.
+asgi::awaitable<void> answer_with_view(std::shared_ptr<const Table> table,
+                                       const Router::Route* route, Request request,
+                                       asgi::Send send) {
+  co_await send_response(send, co_await respond_async(*route, nullptr, std::move(request)),
+                         nullptr);
 }
 
-// An async view from a sync thread: on a fresh loop, through asgi_to_wsgi.
-wsgi::Body run_async_view(std::shared_ptr<const Table> table, const AsyncView& view,
-                          Request request, wsgi::Environ& environ,
-                          wsgi::StartResponse& start_response) {
-  auto shared_request = std::make_shared<Request>(std::move(request));
-  asgi::App app = [table, &view, shared_request](asgi::Scope&&, asgi::Receive, asgi::Send send) {
-    // `view` lives in `table`, which the coroutine keeps alive.
-    return answer_async(table, view, std::move(*shared_request), std::move(send));
-  };
+asgi::awaitable<void> answer_with(Response response, asgi::Send send) {
+  co_await send_response(send, std::move(response), nullptr);
+}
+
+// What needs an event loop from a sync thread (an async view, async chunks):
+// on a fresh loop, through asgi_to_wsgi.
+wsgi::Body answer_on_a_loop(asgi::App app, wsgi::Environ& environ,
+                            wsgi::StartResponse& start_response) {
   return asgi_to_wsgi(std::move(app))(environ, start_response);
+}
+
+wsgi::Body answer_sync(Response response, wsgi::Environ& environ,
+                       wsgi::StartResponse& start_response) {
+  if (response.async_chunks) {
+    auto shared = std::make_shared<Response>(std::move(response));
+    return answer_on_a_loop(
+        [shared](asgi::Scope&&, asgi::Receive, asgi::Send send) {
+          return answer_with(std::move(*shared), std::move(send));
+        },
+        environ, start_response);
+  }
+  start_response(response.status, response_headers(response));
+  if (response.sync_chunks) return wsgi::Body::generate(std::move(response.sync_chunks));
+  return wsgi::Body(std::move(response.body));
 }
 
 wsgi::Body dispatch_sync(const std::shared_ptr<const Table>& table, wsgi::Environ& environ,
                          wsgi::StartResponse& start_response) {
-  auto match = find_route(table->routes, environ.path_info);
-  if (!match)
-    return start_sync_response(
-        start_response, unmatched_response(table->routes, environ.path_info, environ.script_name,
-                                           environ.raw_path, environ.query_string));
+  Lookup lookup = find_route(table->routes, environ.path_info, environ.request_method);
+  if (!lookup.match)
+    return answer_sync(unrouted_response(table->routes, lookup, environ.path_info,
+                                         environ.script_name, environ.raw_path,
+                                         environ.query_string),
+                       environ, start_response);
   std::optional<std::string> body;
   if (!announced_too_large(environ.headers, table->max_body))
     body = read_body(environ, table->max_body);
-  if (!body) return start_sync_response(start_response, too_large_response(table->max_body));
-  Request request = make_request(environ.request_method, environ.path_info, environ.query_string,
-                                 environ.headers, std::move(*body), environ.state,
-                                 std::move(match->captures), environ.trace);
-  const Router::Route& route = *match->route;
-  if (route.sync_view) return start_sync_response(start_response, route.sync_view(std::move(request)));
-  return run_async_view(table, route.async_view, std::move(request), environ, start_response);
+  if (!body) return answer_sync(too_large_response(table->max_body), environ, start_response);
+  Request request = make_request(environ.request_method, environ.url_scheme, environ.path_info,
+                                 environ.query_string, environ.headers, environ.remote,
+                                 std::move(*body), environ.state,
+                                 std::move(lookup.match->captures), environ.trace);
+  const Router::Route* route = lookup.match->route;
+  if (route->async_view) {
+    auto shared_request = std::make_shared<Request>(std::move(request));
+    return answer_on_a_loop(
+        [table, route, shared_request](asgi::Scope&&, asgi::Receive, asgi::Send send) {
+          return answer_with_view(table, route, std::move(*shared_request), std::move(send));
+        },
+        environ, start_response);
+  }
+  Response response;
+  try {
+    response = route->sync_view(std::move(request));
+  } catch (const HttpError& error) {
+    response = error_response(error);
+  }
+  return answer_sync(std::move(response), environ, start_response);
+}
+
+// The `member` form of every middleware, or nullopt when one lacks it.
+template <class Form>
+std::optional<std::vector<Form>> forms_of(const std::vector<Middleware>& middleware,
+                                          Form Middleware::*member) {
+  std::vector<Form> forms;
+  for (const Middleware& each : middleware) {
+    if (!(each.*member)) return std::nullopt;
+    forms.push_back(each.*member);
+  }
+  return forms;
 }
 
 }  // namespace
@@ -283,24 +412,34 @@ std::optional<std::map<std::string, std::string>> Router::Pattern::match(
       continue;
     }
     if (parts[i].empty()) return std::nullopt;
-    if (segment.digits_only &&
-        !std::all_of(parts[i].begin(), parts[i].end(),
-                     [](unsigned char c) { return std::isdigit(c) != 0; }))
-      return std::nullopt;
+    if (segment.digits_only && !is_int64(parts[i])) return std::nullopt;
     captures.emplace(segment.text, std::string(parts[i]));
   }
   return captures;
 }
 
-Router& Router::path(std::string pattern, AsyncView view) {
-  routes_.push_back(Route{Pattern(pattern), std::move(view), {}});
+Router& Router::add(Route route) {
+  routes_.push_back(std::move(route));
   return *this;
 }
 
-Router& Router::path(std::string pattern, SyncView view) {
-  routes_.push_back(Route{Pattern(pattern), {}, std::move(view)});
+Router& Router::use(Middleware middleware) {
+  if (!middleware.as_async && !middleware.as_sync)
+    throw std::invalid_argument("Router::use: the middleware has neither form");
+  middleware_.push_back(std::move(middleware));
+  bool async_only = false, sync_only = false;
+  for (const Middleware& each : middleware_) {
+    async_only = async_only || !each.as_sync;
+    sync_only = sync_only || !each.as_async;
+  }
+  if (async_only && sync_only) {
+    middleware_.pop_back();
+    throw std::invalid_argument(
+        "Router::use: a router cannot mix async-only and sync-only middleware");
+  }
   return *this;
 }
+
 
 Router& Router::max_body_size(std::size_t bytes) {
   max_body_ = bytes;
@@ -319,17 +458,37 @@ Router& Router::on_shutdown(LifespanHook hook) {
 
 asgi::App Router::as_async(SyncExecutor& sync_executor) const {
   auto table = std::make_shared<const Table>(Table{routes_, max_body_, on_startup_, on_shutdown_});
-  return [table, &sync_executor](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
-    return dispatch_async(table, sync_executor, std::move(scope), std::move(receive),
+  asgi::App native = [table, &sync_executor](asgi::Scope scope, asgi::Receive receive,
+                                             asgi::Send send) {
+    return dispatch_async(table, &sync_executor, std::move(scope), std::move(receive),
                           std::move(send));
+  };
+  if (auto forms = forms_of(middleware_, &Middleware::as_async))
+    return asgi::compose(std::move(native), *forms);
+  // A middleware has only its sync form: requests take the sync form, on the
+  // sync executor, as Django adapts a sync-only middleware; lifespan stays here.
+  asgi::App through_sync = wsgi_to_asgi(as_sync(), sync_executor);
+  return [native, through_sync](asgi::Scope&& scope, asgi::Receive receive, asgi::Send send) {
+    const asgi::App& app = scope.type == asgi::ScopeType::lifespan ? native : through_sync;
+    return app(std::move(scope), std::move(receive), std::move(send));
   };
 }
 
 wsgi::App Router::as_sync() const {
   auto table = std::make_shared<const Table>(Table{routes_, max_body_, on_startup_, on_shutdown_});
-  return [table](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
-    return dispatch_sync(table, environ, start_response);
+  if (auto forms = forms_of(middleware_, &Middleware::as_sync)) {
+    wsgi::App native = [table](wsgi::Environ& environ, wsgi::StartResponse& start_response) {
+      return dispatch_sync(table, environ, start_response);
+    };
+    return wsgi::compose(std::move(native), *forms);
+  }
+  // A middleware has only its async form: each request runs the async chain
+  // on a private loop, sync views inline on it (use() refused a sync-only one).
+  asgi::App chain = [table](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
+    return dispatch_async(table, nullptr, std::move(scope), std::move(receive), std::move(send));
   };
+  auto forms = forms_of(middleware_, &Middleware::as_async);
+  return asgi_to_wsgi(asgi::compose(std::move(chain), *forms));
 }
 
 Application Router::application(std::string name) const {

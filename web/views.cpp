@@ -1,5 +1,8 @@
 #include "web/views.hpp"
 
+#include <charconv>
+
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -22,19 +25,47 @@ std::optional<std::string> Request::query(std::string_view name) const {
   return std::nullopt;
 }
 
+std::int64_t Request::int_param(const std::string& name) const {
+  const std::string& text = params.at(name);
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size())
+    throw std::invalid_argument("parameter " + name + " is not an integer: " + text);
+  return value;
+}
+
+boost::json::value Request::json() const {
+  boost::system::error_code error;
+  boost::json::value value = boost::json::parse(body, error);
+  if (error) throw HttpError(400, "Malformed JSON: " + error.message());
+  return value;
+}
+
 Response json_response(const boost::json::value& value, int status) {
-  return Response{status, {{"content-type", "application/json"}}, boost::json::serialize(value)};
+  return Response{.status = status,
+                  .headers = {{"content-type", "application/json"}},
+                  .body = boost::json::serialize(value)};
 }
 
 Response text_response(std::string text, int status) {
-  return Response{status, {{"content-type", "text/plain; charset=utf-8"}}, std::move(text)};
+  return Response{.status = status,
+                  .headers = {{"content-type", "text/plain; charset=utf-8"}},
+                  .body = std::move(text)};
+}
+
+Response streaming_response(SyncChunks next, Headers headers, int status) {
+  return Response{.status = status, .headers = std::move(headers), .sync_chunks = std::move(next)};
+}
+
+Response streaming_response(AsyncChunks next, Headers headers, int status) {
+  return Response{.status = status, .headers = std::move(headers), .async_chunks = std::move(next)};
 }
 
 Headers response_headers(const Response& response) {
   Headers headers = response.headers;
   if (!find_header(headers, "content-type"))
     headers.emplace_back("content-type", "text/html; charset=utf-8");
-  if (!find_header(headers, "content-length"))
+  if (!response.streamed() && !find_header(headers, "content-length"))
     headers.emplace_back("content-length", std::to_string(response.body.size()));
   return headers;
 }

@@ -26,8 +26,9 @@
 //    the supervisor alone decides what each worker is sent;
 //  - HUP: rolling restart. A new worker is started for each running one, and
 //    each old worker is stopped only once its successor has booted, so capacity
-//    never dips. (Workers are forked from the parent, so they run the code the
-//    parent loaded: HUP renews processes, it does not reload code.)
+//    never dips. (Workers are forked from the parent; an app that loads its
+//    code when a worker first asks for it, as a plugin does (apps/reload.hpp),
+//    runs the code on disk in the new workers.)
 //  - TTIN, TTOU: one worker more, one fewer (never fewer than one);
 //  - a worker that reaches its request limit is retired the way HUP retires
 //    one: successor first.

@@ -108,6 +108,14 @@ TEST(CommandLine, PluginThatCannotBeLoadedExitsOneWithTheReason) {
   EXPECT_THAT(run.err, HasSubstr("No such file"));
 }
 
+TEST(CommandLine, ReloadOfABuiltinAppIsAUsageError) {
+  Invocation run;
+  run({"serve", "hello", "--reload"});
+  EXPECT_EQ(run.exit_code, exit_usage);
+  EXPECT_FALSE(run.config);
+  EXPECT_THAT(run.err, HasSubstr("--reload watches a plugin file"));
+}
+
 TEST(CommandLine, BadValueIsAUsageErrorNamingTheFlag) {
   Invocation run;
   run({"serve", "hello", "--port", "eighty"});

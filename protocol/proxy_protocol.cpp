@@ -1,11 +1,11 @@
 #include "protocol/proxy_protocol.hpp"
 
-#include <arpa/inet.h>
-
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <string>
+
+#include "runtime/ip_address.hpp"
 
 namespace csgi::protocol {
 
@@ -41,14 +41,6 @@ std::uint16_t be16(std::string_view bytes, std::size_t at) {
                                     static_cast<unsigned char>(bytes[at + 1]));
 }
 
-// The canonical text of an address in `family` (AF_INET, AF_INET6) given as
-// its bytes; nullopt when `text` does not parse (v1) or cannot print.
-std::optional<std::string> address_text(int family, const void* address) {
-  std::array<char, INET6_ADDRSTRLEN> text{};
-  if (!::inet_ntop(family, address, text.data(), text.size())) return std::nullopt;
-  return std::string(text.data());
-}
-
 std::optional<std::uint16_t> port_number(std::string_view text) {
   std::uint16_t port = 0;
   // A v1 port is 0 to 65535 in decimal, without a sign or a leading zero.
@@ -58,14 +50,13 @@ std::optional<std::uint16_t> port_number(std::string_view text) {
   return port;
 }
 
-std::optional<Endpoint> v1_endpoint(int family, std::string_view host, std::string_view port) {
-  std::array<unsigned char, 16> address{};
-  std::string host_text(host);
+// An address of a TCP4 line (`v6` false) or a TCP6 line, and its port.
+std::optional<Endpoint> v1_endpoint(bool v6, std::string_view host, std::string_view port) {
   auto number = port_number(port);
-  if (!number || ::inet_pton(family, host_text.c_str(), address.data()) != 1) return std::nullopt;
-  auto canonical = address_text(family, address.data());
-  if (!canonical) return std::nullopt;
-  return Endpoint{*canonical, *number};
+  auto address = IpAddress::parse(host);
+  // IPv6 text always has a colon; IPv4 text never has one.
+  if (!number || !address || (host.find(':') != std::string_view::npos) != v6) return std::nullopt;
+  return Endpoint{address->to_string(), *number};
 }
 
 // The space-separated words of a v1 line, without its "PROXY " and CRLF.
@@ -101,10 +92,10 @@ ProxyParseResult parse_v1(std::string_view bytes) {
   std::size_t count = 0;
   auto words = split_words(line, count);
   if (count != 5) return invalid();
-  int family = words[0] == "TCP4" ? AF_INET : words[0] == "TCP6" ? AF_INET6 : -1;
-  if (family < 0) return invalid();
-  result.header.source = v1_endpoint(family, words[1], words[3]);
-  result.header.destination = v1_endpoint(family, words[2], words[4]);
+  if (words[0] != "TCP4" && words[0] != "TCP6") return invalid();
+  bool v6 = words[0] == "TCP6";
+  result.header.source = v1_endpoint(v6, words[1], words[3]);
+  result.header.destination = v1_endpoint(v6, words[2], words[4]);
   if (!result.header.source || !result.header.destination) return invalid();
   return result;
 }
@@ -148,13 +139,14 @@ ProxyParseResult parse_v2(std::string_view bytes) {
     return result;
   }
   if (family == family_unix) return result;  // a Unix-socket client has no name
-  int af = family == family_tcp4 ? AF_INET : AF_INET6;
-  std::size_t size = family == family_tcp4 ? 4 : 16;
-  auto source = address_text(af, body.data());
-  auto destination = address_text(af, body.data() + size);
-  if (!source || !destination) return invalid();
-  result.header.source = Endpoint{*source, be16(body, 2 * size)};
-  result.header.destination = Endpoint{*destination, be16(body, 2 * size + 2)};
+  bool v4 = family == family_tcp4;
+  std::size_t size = v4 ? 4 : 16;
+  auto address_at = [&](std::size_t offset) {
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(body.data() + offset);
+    return (v4 ? IpAddress::from_v4(bytes) : IpAddress::from_v6(bytes)).to_string();
+  };
+  result.header.source = Endpoint{address_at(0), be16(body, 2 * size)};
+  result.header.destination = Endpoint{address_at(size), be16(body, 2 * size + 2)};
   return result;
 }
 

@@ -22,12 +22,8 @@ using ascii::is_tchar;
 using ascii::is_token;
 using ascii::lower;
 using ascii::tchar_table;
+using ascii::trim;
 
-inline std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // A field-name character lower-cased, or 0 for a character that is not a
 // tchar: the parser checks and lower-cases every received name in one pass.

@@ -54,6 +54,13 @@ constexpr bool is_tchar(char c) { return tchar_table[static_cast<unsigned char>(
 
 constexpr bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
 
+// `s` without leading and trailing spaces and tabs (RFC 9110's OWS).
+constexpr std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 // True if `s` holds CR, LF or NUL: what may never appear in a field value sent.
 constexpr bool has_cr_lf_nul(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });

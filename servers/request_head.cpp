@@ -49,6 +49,8 @@ void fill_fields(const RequestFields& fields, protocol::MessageHead& head,
   fields.server = connection.server;
   fields.state = connection.state;
   fields.extensions = connection.extensions;
+  if (connection.proxy_headers)
+    apply_proxy_headers(*connection.proxy_headers, fields.headers, fields.client, fields.scheme);
 }
 
 }  // namespace
@@ -56,6 +58,8 @@ void fill_fields(const RequestFields& fields, protocol::MessageHead& head,
 ConnectionScope connection_scope(const Config& config, std::optional<Endpoint> client,
                                  std::optional<Endpoint> server, std::shared_ptr<State> state) {
   ConnectionScope connection;
+  if (config.proxy_headers && config.forwarded_allow_ips.trusts(client))
+    connection.proxy_headers = &config.forwarded_allow_ips;
   connection.client = std::move(client);
   connection.server = std::move(server);
   connection.root_path = config.root_path;

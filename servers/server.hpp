@@ -24,6 +24,9 @@ struct RunOptions {
   // server accepts connections, false when lifespan startup failed. Must not
   // block.
   std::function<void(bool serving)> on_started;
+  // Called once on the server's thread when its graceful shutdown begins.
+  // Must not block.
+  std::function<void()> on_stopping;
   // Told of the heartbeat and the request budget (servers/worker_hooks.hpp);
   // null: default_worker_hooks(). Must outlive run().
   WorkerHooks* hooks = nullptr;

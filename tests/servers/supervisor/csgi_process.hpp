@@ -21,6 +21,12 @@ using std::chrono::milliseconds;
 class CsgiProcess {
  public:
   explicit CsgiProcess(std::vector<std::string> serve_args);
+  // Any command line, run and watched the same way: a proxy in front of
+  // csgi, or csgi under a launcher. `argv[0]` is a path.
+  struct Command {
+    std::vector<std::string> argv;
+  };
+  explicit CsgiProcess(Command command);
   // SIGTERM, then SIGKILL after 3 s if it has not exited.
   ~CsgiProcess();
   CsgiProcess(const CsgiProcess&) = delete;

@@ -78,6 +78,17 @@ TEST_P(SocketActivation, ServesOnTheNamedSocketAndNotifiesReadyAndStopping) {
   EXPECT_EQ(csgi.wait_exit(10s), 0) << csgi.log();
 }
 
+TEST(SystemdUnits, DocumentedUnitsPassSystemdAnalyzeVerify) {
+  auto analyze = find_program("systemd-analyze");
+  if (!analyze) GTEST_SKIP() << "systemd-analyze is missing (make deps installs systemd)";
+  TempDir dir;
+  render("csgi.socket", dir / "csgi.socket", {{"LISTEN", "127.0.0.1:8000"}});
+  render("csgi.service", dir / "csgi.service", {{"CSGI", CSGI_EXECUTABLE}});
+  EXPECT_EQ(run_command(shell_quoted(*analyze) + " verify --man=no " + shell_quoted(dir / "csgi.socket") +
+                        " " + shell_quoted(dir / "csgi.service")),
+            0);
+}
+
 INSTANTIATE_TEST_SUITE_P(OneWorkerAndSupervisor, SocketActivation,
                          ::testing::Values(std::vector<std::string>{},
                                            std::vector<std::string>{"--workers", "2"}),

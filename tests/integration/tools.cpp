@@ -53,18 +53,18 @@ sockaddr_in loopback(std::uint16_t port) {
   return address;
 }
 
-int run(const std::string& command) {
+}  // namespace
+
+int run_command(const std::string& command) {
   int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string quoted(const std::string& text) {
+std::string shell_quoted(const std::string& text) {
   std::string out = "'";
   for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
-
-}  // namespace
 
 std::uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -105,15 +105,15 @@ void render(const std::string& name, const std::string& to,
 
 bool make_certificate(const TempDir& dir) {
   std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -keyout " +
-                        quoted(dir / "key.pem") + " -out " + quoted(dir / "cert.pem") +
-                        " >/dev/null 2>&1 && cat " + quoted(dir / "cert.pem") + " " +
-                        quoted(dir / "key.pem") + " > " + quoted(dir / "haproxy.pem");
-  return run(command) == 0;
+                        shell_quoted(dir / "key.pem") + " -out " + shell_quoted(dir / "cert.pem") +
+                        " >/dev/null 2>&1 && cat " + shell_quoted(dir / "cert.pem") + " " +
+                        shell_quoted(dir / "key.pem") + " > " + shell_quoted(dir / "haproxy.pem");
+  return run_command(command) == 0;
 }
 
 std::optional<std::string> curl(const std::vector<std::string>& args) {
   std::string command = "curl --silent --show-error --fail --max-time 5";
-  for (const auto& arg : args) command += " " + quoted(arg);
+  for (const auto& arg : args) command += " " + shell_quoted(arg);
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return std::nullopt;
   std::string out;

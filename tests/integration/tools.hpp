@@ -45,6 +45,12 @@ void render(const std::string& name, const std::string& to,
 // `dir`, and both in one file, haproxy.pem. False when openssl fails.
 bool make_certificate(const TempDir& dir);
 
+// Runs `command` with /bin/sh; returns its exit status (-1 when killed).
+int run_command(const std::string& command);
+
+// `text` quoted for /bin/sh.
+std::string shell_quoted(const std::string& text);
+
 // Runs curl with `args` (silent, 5 s at most) and returns what it printed,
 // or nullopt when it failed.
 std::optional<std::string> curl(const std::vector<std::string>& args);

@@ -1,7 +1,5 @@
 #include "gateway/proxy_headers.hpp"
 
-#include <charconv>
-#include <stdexcept>
 
 #include "runtime/ascii.hpp"
 
@@ -87,13 +85,6 @@ std::vector<Hop> x_forwarded_hops(const Headers& headers) {
   return hops;
 }
 
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-  std::uint16_t port = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return port;
-}
-
 // A node as headers write it: "192.0.2.1", "192.0.2.1:8080", "2001:db8::1",
 // "[2001:db8::1]", "[2001:db8::1]:8080". Nullopt for anything else
 // ("unknown", "_hidden", garbage).
@@ -117,7 +108,7 @@ std::optional<Endpoint> node_endpoint(std::string_view node) {
   if (!address) return std::nullopt;
   Endpoint endpoint{address->to_string(), 0};
   if (!port.empty()) {
-    auto number = parse_port(port);
+    auto number = ascii::parse_decimal<std::uint16_t>(port);
     if (!number) return std::nullopt;
     endpoint.port = *number;
   }
@@ -130,54 +121,6 @@ bool trusted_hop(const ForwardedAllow& allow, std::string_view node) {
 }
 
 }  // namespace
-
-ForwardedAllow ForwardedAllow::parse(std::string_view list) {
-  ForwardedAllow allow;
-  allow.text_ = std::string(list);
-  std::string_view rest = list;
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    std::string_view entry = ascii::trim(rest.substr(0, comma));
-    rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
-    if (entry.empty()) continue;
-    if (entry == "*") {
-      allow.everyone_ = true;
-      continue;
-    }
-    if (entry == "unix") {
-      allow.unix_ = true;
-      continue;
-    }
-    auto slash = entry.find('/');
-    auto address = IpAddress::parse(entry.substr(0, slash));
-    Network network{address.value_or(IpAddress{}), address && address->is_v4() ? 32u : 128u};
-    if (address && slash != std::string_view::npos) {
-      auto prefix = parse_port(entry.substr(slash + 1));
-      if (!prefix || *prefix > network.prefix) address.reset();
-      network.prefix = prefix.value_or(0);
-    }
-    if (!address)
-      throw std::invalid_argument("'" + std::string(entry) +
-                                  "' is not an IP address, a network (CIDR), 'unix' or '*'");
-    allow.networks_.push_back(network);
-  }
-  return allow;
-}
-
-bool ForwardedAllow::trusts(const std::optional<Endpoint>& peer) const {
-  if (everyone_) return true;
-  auto address = peer ? IpAddress::parse(peer->host) : std::nullopt;
-  // A peer with no address, or a path for one, came over a Unix socket.
-  if (!address) return unix_;
-  return trusts(*address);
-}
-
-bool ForwardedAllow::trusts(const IpAddress& address) const {
-  if (everyone_) return true;
-  for (const auto& network : networks_)
-    if (address.in(network.address, network.prefix)) return true;
-  return false;
-}
 
 void apply_proxy_headers(const ForwardedAllow& allow, const Headers& headers,
                          std::optional<Endpoint>& client, std::string& scheme) {

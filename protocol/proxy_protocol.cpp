@@ -1,10 +1,10 @@
 #include "protocol/proxy_protocol.hpp"
 
 #include <array>
-#include <charconv>
 #include <cstdint>
 #include <string>
 
+#include "runtime/ascii.hpp"
 #include "runtime/ip_address.hpp"
 
 namespace csgi::protocol {
@@ -42,12 +42,9 @@ std::uint16_t be16(std::string_view bytes, std::size_t at) {
 }
 
 std::optional<std::uint16_t> port_number(std::string_view text) {
-  std::uint16_t port = 0;
   // A v1 port is 0 to 65535 in decimal, without a sign or a leading zero.
-  if (text.empty() || text.size() > 5 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return port;
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;
+  return ascii::parse_decimal<std::uint16_t>(text);
 }
 
 // An address of a TCP4 line (`v6` false) or a TCP6 line, and its port.

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "gateway/proxy_headers.hpp"
+#include "gateway/forwarded_allow.hpp"
 #include "protocol/limits.hpp"
 
 namespace csgi::servers {

@@ -1,6 +1,7 @@
 #include "servers/request_head.hpp"
 
 #include "gateway/convert.hpp"
+#include "gateway/proxy_headers.hpp"
 #include "protocol/request_target.hpp"
 
 namespace csgi::servers {

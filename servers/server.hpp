@@ -24,15 +24,15 @@ struct RunOptions {
   // server accepts connections, false when lifespan startup failed. Must not
   // block.
   std::function<void(bool serving)> on_started;
-  // Called once on the server's thread when its graceful shutdown begins.
-  // Must not block.
-  std::function<void()> on_stopping;
   // Told of the heartbeat and the request budget (servers/worker_hooks.hpp);
   // null: default_worker_hooks(). Must outlive run().
   WorkerHooks* hooks = nullptr;
   // Logs the URL the server listens on once it serves. The supervisor turns
   // it off in its workers: it logs where they all listen.
   bool log_url = true;
+  // Called once on the server's thread when its graceful shutdown begins.
+  // Must not block.
+  std::function<void()> on_stopping = {};
 };
 
 // The hooks `options` names, or the do-nothing ones.

@@ -6,13 +6,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "runtime/ascii.hpp"
 #include "servers/logging.hpp"
 
 namespace csgi::servers::systemd {
@@ -22,11 +22,7 @@ namespace {
 std::optional<long> env_number(const char* name) {
   const char* value = std::getenv(name);
   if (!value) return std::nullopt;
-  long number = 0;
-  std::string_view text(value);
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return number;
+  return ascii::parse_decimal<long>(value);
 }
 
 std::vector<std::string> split_names(const char* names) {

@@ -1,11 +1,17 @@
 // Debian's nginx and HAProxy in front of csgi instances, on loopback ports:
 // the client (the test, connecting from 127.0.0.2) and the scheme reach the
 // app through nginx over TCP and over a Unix socket (proxy headers), and
-// through HAProxy (the PROXY protocol, v1 and v2, with TLS at the proxy).
+// through HAProxy (the PROXY protocol, v1 and v2, with TLS at the proxy);
+// and requests through nginx keep succeeding while each instance in turn is
+// stopped with TERM and started again.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <csignal>
+#include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/tools.hpp"
@@ -52,6 +58,30 @@ class Proxies : public ::testing::Test {
     return *processes_.emplace_back(std::make_unique<CsgiProcess>(CsgiProcess::Command{argv}));
   }
 
+  // nginx with nginx.conf.in in front of 127.0.0.1:`csgi_port` and `socket`.
+  CsgiProcess& start_nginx(const std::string& nginx, std::uint16_t csgi_port,
+                           const std::string& socket) {
+    render("nginx.conf", dir_ / "nginx.conf",
+           {{"DIR", dir_.path()},
+            {"CSGI_PORT", std::to_string(csgi_port)},
+            {"CSGI_SOCKET", socket},
+            {"HTTP_PORT", std::to_string(http_port_)},
+            {"HTTPS_PORT", std::to_string(https_port_)}});
+    auto& proxy = start({nginx, "-e", "stderr", "-p", dir_.path(), "-c", dir_ / "nginx.conf"});
+    EXPECT_TRUE(wait_for_port(http_port_, 5s) && wait_for_port(https_port_, 5s)) << proxy.log();
+    return proxy;
+  }
+
+  // `csgi serve echo` on the Unix socket `socket`, reachable by nginx's workers.
+  CsgiProcess& start_unix_csgi(const std::string& socket, std::vector<std::string> args) {
+    std::vector<std::string> argv{CSGI_EXECUTABLE, "serve", "echo", "--uds", socket};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto& csgi = start(argv);
+    EXPECT_TRUE(csgi.wait_for_log("running on unix:")) << csgi.log();
+    ::chmod(socket.c_str(), 0666);
+    return csgi;
+  }
+
   TempDir dir_;
   std::uint16_t http_port_ = free_port();
   std::uint16_t https_port_ = free_port();
@@ -63,20 +93,8 @@ TEST_F(Proxies, NginxForwardsClientAndSchemeOverTcpAndUnixSocket) {
   if (!nginx) GTEST_SKIP() << "nginx is not installed (make deps installs it)";
   std::uint16_t tcp = start_csgi({"--proxy-headers"});
   std::string socket = dir_ / "csgi.sock";
-  auto& unix_csgi = start(std::vector<std::string>{CSGI_EXECUTABLE, "serve", "echo", "--uds", socket,
-                                                   "--proxy-headers", "--forwarded-allow-ips", "unix",
-                                                   "--server", "threaded"});
-  ASSERT_TRUE(unix_csgi.wait_for_log("running on unix:")) << unix_csgi.log();
-  // nginx's workers may run as another user: let them connect.
-  ::chmod(socket.c_str(), 0666);
-  render("nginx.conf", dir_ / "nginx.conf",
-         {{"DIR", dir_.path()},
-          {"CSGI_PORT", std::to_string(tcp)},
-          {"CSGI_SOCKET", socket},
-          {"HTTP_PORT", std::to_string(http_port_)},
-          {"HTTPS_PORT", std::to_string(https_port_)}});
-  auto& proxy = start({*nginx, "-e", "stderr", "-p", dir_.path(), "-c", dir_ / "nginx.conf"});
-  ASSERT_TRUE(wait_for_port(http_port_, 5s) && wait_for_port(https_port_, 5s)) << proxy.log();
+  start_unix_csgi(socket, {"--proxy-headers", "--forwarded-allow-ips", "unix", "--server", "threaded"});
+  start_nginx(*nginx, tcp, socket);
 
   EXPECT_EQ(http(http_port_, "/tcp/"), "127.0.0.2 http");
   EXPECT_EQ(https(https_port_, "/tcp/"), "127.0.0.2 https");
@@ -89,16 +107,90 @@ TEST_F(Proxies, NginxCannotForgeForAnUntrustedProxy) {
   if (!nginx) GTEST_SKIP() << "nginx is not installed (make deps installs it)";
   // nginx connects from 127.0.0.1, which this instance does not trust.
   std::uint16_t tcp = start_csgi({"--proxy-headers", "--forwarded-allow-ips", "10.0.0.1"});
-  std::string socket = dir_ / "unused.sock";
-  render("nginx.conf", dir_ / "nginx.conf",
-         {{"DIR", dir_.path()},
-          {"CSGI_PORT", std::to_string(tcp)},
-          {"CSGI_SOCKET", socket},
-          {"HTTP_PORT", std::to_string(http_port_)},
-          {"HTTPS_PORT", std::to_string(https_port_)}});
-  auto& proxy = start({*nginx, "-e", "stderr", "-p", dir_.path(), "-c", dir_ / "nginx.conf"});
-  ASSERT_TRUE(wait_for_port(https_port_, 5s)) << proxy.log();
+  start_nginx(*nginx, tcp, dir_ / "unused.sock");
   EXPECT_EQ(https(https_port_, "/tcp/"), "127.0.0.1 http");
+}
+
+// Requests one after another on one keep-alive connection to nginx (a new
+// one when nginx closes it, or after a failure), counted per instance until
+// stopped.
+class RequestLoop {
+ public:
+  // `unix_marker`: text of the answers of the instance on the Unix socket.
+  RequestLoop(std::uint16_t port, std::string unix_marker)
+      : unix_marker_(std::move(unix_marker)), thread_([this, port] { run(port); }) {}
+  ~RequestLoop() { stop(); }
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Waits until the instance on TCP (`unix` false) or on the Unix socket
+  // has answered `n` more requests.
+  bool wait_for(bool unix, int n, std::chrono::milliseconds timeout = 10s) {
+    auto& counter = unix ? by_unix_ : by_tcp_;
+    int target = counter + n;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (counter < target && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);  // polling a counter the loop raises
+    return counter >= target;
+  }
+  int answered() const { return by_tcp_ + by_unix_; }
+  int failed() const { return failed_; }
+
+ private:
+  void run(std::uint16_t port) {
+    while (!stopping_) {
+      servers::testing::HttpConnection connection(port);
+      while (!stopping_) {
+        auto reply = connection.get("/");
+        if (!reply || reply->status != 200) {
+          ++failed_;
+          break;
+        }
+        ++(reply->body.find(unix_marker_) != std::string::npos ? by_unix_ : by_tcp_);
+        if (reply->close) break;  // nginx ends a connection after keepalive_requests
+      }
+    }
+  }
+
+  std::string unix_marker_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> by_tcp_{0};
+  std::atomic<int> by_unix_{0};
+  std::atomic<int> failed_{0};
+  std::thread thread_;
+};
+
+TEST_F(Proxies, NginxLosesNoRequestWhileEachInstanceIsStoppedAndStartedAgain) {
+  auto nginx = find_program("nginx");
+  if (!nginx) GTEST_SKIP() << "nginx is not installed (make deps installs it)";
+  std::uint16_t tcp = free_port();
+  std::string socket = dir_ / "csgi.sock";
+  auto start_tcp = [&] {
+    auto& csgi = start({CSGI_EXECUTABLE, "serve", "echo", "--host", "127.0.0.1", "--port",
+                        std::to_string(tcp), "--no-access-log"});
+    EXPECT_TRUE(csgi.wait_for_log("running on")) << csgi.log();
+    return &csgi;
+  };
+  auto start_unix = [&] { return &start_unix_csgi(socket, {"--no-access-log"}); };
+  CsgiProcess* instances[2] = {start_tcp(), start_unix()};
+  auto& proxy = start_nginx(*nginx, tcp, socket);
+
+  RequestLoop loop(http_port_, socket);
+  ASSERT_TRUE(loop.wait_for(false, 50) && loop.wait_for(true, 50)) << proxy.log();
+  for (bool unix : {false, true}) {
+    CsgiProcess*& instance = instances[unix ? 1 : 0];
+    instance->signal(SIGTERM);
+    EXPECT_EQ(instance->wait_exit(10s), 0) << instance->log();
+    ASSERT_TRUE(loop.wait_for(!unix, 100)) << proxy.log();  // the other one alone
+    instance = unix ? start_unix() : start_tcp();
+    // Back in nginx's rotation once its fail_timeout has passed.
+    ASSERT_TRUE(loop.wait_for(unix, 50)) << proxy.log();
+  }
+  loop.stop();
+  RecordProperty("requests", loop.answered());
+  std::printf("requests answered: %d, failed: %d\n", loop.answered(), loop.failed());
+  EXPECT_EQ(loop.failed(), 0) << proxy.log();
 }
 
 TEST_F(Proxies, HaproxySendsTheClientWithTheProxyProtocol) {

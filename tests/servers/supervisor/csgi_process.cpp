@@ -180,6 +180,7 @@ std::optional<Reply> HttpConnection::read_reply() {
   };
   std::size_t length = std::strtoul(header("content-length").c_str(), nullptr, 10);
   reply.worker = static_cast<pid_t>(std::atoi(header("x-worker-pid").c_str()));
+  reply.close = header("connection").find("close") != std::string::npos;
   while (buffer_.size() < head_end + 4 + length)
     if (!fill()) return std::nullopt;
   reply.body = buffer_.substr(head_end + 4, length);

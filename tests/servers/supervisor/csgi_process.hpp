@@ -65,6 +65,7 @@ struct Reply {
   int status = 0;
   std::string body;
   pid_t worker = 0;  // x-worker-pid, when the app sends it
+  bool close = false;  // "Connection: close": the server ends the connection after it
 };
 
 // One client connection to 127.0.0.1:port, every read and write bounded by

@@ -9,7 +9,8 @@
 
 PACKAGES := clang-19 lld-19 llvm-19 libclang-rt-19-dev cmake ninja-build ccache make \
             libboost1.81-dev node-llhttp libspdlog-dev libgtest-dev libgmock-dev \
-            libcli11-dev libbenchmark-dev curl pkgconf
+            libcli11-dev libbenchmark-dev curl pkgconf \
+            nginx haproxy systemd openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SANITIZE ?=

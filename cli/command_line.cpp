@@ -105,8 +105,7 @@ int serve_app(const std::string& app_spec, const ParsedSettings& parsed, const E
   if (!config) return exit_usage;
   if (config->reload && apps::find_builtin_app(app_spec)) {
     err << "csgi serve: --reload watches a plugin file; '" << app_spec
-        << "' is a built-in app
-";
+        << "' is a built-in app\n";
     return exit_usage;
   }
   try {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -99,6 +100,20 @@ struct Codec<std::chrono::milliseconds> {
     auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value.count() / 1000.0);
     return std::string(buffer, end);
   }
+};
+
+// The trusted proxies: addresses, networks, "unix" and "*", comma-separated.
+template <>
+struct Codec<ForwardedAllow> {
+  static std::string value_name() { return "ADDRESSES"; }
+  static ForwardedAllow parse(std::string_view text, std::string_view source) {
+    try {
+      return ForwardedAllow::parse(text);
+    } catch (const std::invalid_argument& e) {
+      reject(source, text, "a list of trusted proxies: " + std::string(e.what()));
+    }
+  }
+  static std::string format(const ForwardedAllow& value) { return value.text(); }
 };
 
 // An optional limit: "none" (or an empty value) means no limit.
@@ -200,7 +215,7 @@ Setting field(std::string name, T Config::*member, std::string section, std::str
 
 std::vector<Setting> make_table() {
   const std::string bind = "Binding", server = "Server", timeouts = "Timeouts",
-                    limits = "Limits", logging = "Logging";
+                    limits = "Limits", logging = "Logging", proxies = "Proxies";
   return {
       field("host", &Config::host, bind, "Bind the socket to this host.", {.value_name = "HOST"}),
       field("port", &Config::port, bind, "Bind the socket to this port; 0 picks a free one."),
@@ -211,6 +226,10 @@ std::vector<Setting> make_table() {
             {.minimum = -1}),
       field("backlog", &Config::backlog, bind,
             "Length of the queue of connections waiting to be accepted.", {.minimum = 1}),
+      field("fd-name", &Config::fd_name, bind,
+            "Socket activation: serve on the socket systemd passed under this name "
+            "(LISTEN_FDNAMES); empty takes the only one.",
+            {.value_name = "NAME"}),
 
       field("server", &Config::server, server,
             "Server kind: one event-loop thread, or one thread per connection."),
@@ -239,6 +258,17 @@ std::vector<Setting> make_table() {
             {.value_name = "PATH"}),
       field("server-header", &Config::server_header, server,
             "Value of the Server response header; empty sends none."),
+
+      field("proxy-headers", &Config::proxy_headers, proxies,
+            "Take the client and scheme from X-Forwarded-For, X-Forwarded-Proto or Forwarded "
+            "when the peer is a trusted proxy."),
+      field("forwarded-allow-ips", &Config::forwarded_allow_ips, proxies,
+            "Trusted proxies: addresses, CIDR networks, 'unix' for Unix-socket peers, '*' for "
+            "all.",
+            {.fallback_env = "FORWARDED_ALLOW_IPS"}),
+      field("proxy-protocol", &Config::proxy_protocol, proxies,
+            "Every connection starts with a PROXY protocol header (v1 or v2) from a trusted "
+            "proxy; others are closed."),
 
       field("timeout-keep-alive", &Config::timeout_keep_alive, timeouts,
             "Close a keep-alive connection idle for this long."),

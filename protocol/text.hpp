@@ -22,12 +22,8 @@ using ascii::is_tchar;
 using ascii::is_token;
 using ascii::lower;
 using ascii::tchar_table;
+using ascii::trim;
 
-inline std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // A field-name character lower-cased, or 0 for a character that is not a
 // tchar: the parser checks and lower-cases every received name in one pass.
@@ -84,10 +80,7 @@ inline void append_number(std::string& out, std::uint64_t n, int base = 10) {
 
 // A whole decimal number, or none ("12", not "12 ", "+1" or "").
 inline std::optional<std::uint64_t> parse_number(std::string_view s) {
-  std::uint64_t value = 0;
-  const auto result = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (s.empty() || result.ec != std::errc() || result.ptr != s.data() + s.size()) return std::nullopt;
-  return value;
+  return ascii::parse_decimal<std::uint64_t>(s);
 }
 
 }  // namespace csgi::protocol::text

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,6 +55,23 @@ inline constexpr auto tchar_table = [] {
 constexpr bool is_tchar(char c) { return tchar_table[static_cast<unsigned char>(c)]; }
 
 constexpr bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
+
+// `s` as a decimal number of type T when it is one entirely: no sign (for an
+// unsigned T), no spaces, no other characters, in range; else nullopt.
+template <class T>
+std::optional<T> parse_decimal(std::string_view s) {
+  T value{};
+  auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || error != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return value;
+}
+
+// `s` without leading and trailing spaces and tabs (RFC 9110's OWS).
+constexpr std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
 
 // True if `s` holds CR, LF or NUL: what may never appear in a field value sent.
 constexpr bool has_cr_lf_nul(std::string_view s) {

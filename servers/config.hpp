@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/forwarded_allow.hpp"
 #include "protocol/limits.hpp"
 
 namespace csgi::servers {
@@ -22,6 +23,9 @@ struct Config {
   std::string uds;                    // non-empty: listen on this Unix socket
   int fd = -1;                        // >= 0: an already-listening socket
   int backlog = 4096;
+  // Socket activation: which of the sockets systemd passed (LISTEN_FDNAMES)
+  // to serve on; empty takes the only one (spec/servers.md, "systemd").
+  std::string fd_name;
 
   ServerKind server = ServerKind::loop;
   // Loop server: sync executor threads (default 1, "thread-sensitive");
@@ -56,6 +60,13 @@ struct Config {
   bool access_log = true;
   std::string root_path;
   std::string server_header = "csgi";        // empty: no Server header
+
+  // Proxies (spec/servers.md, "Proxies"): the client and scheme of a request
+  // from a trusted peer come from its proxy headers, or from the PROXY
+  // protocol header that starts each connection.
+  bool proxy_headers = false;
+  bool proxy_protocol = false;
+  ForwardedAllow forwarded_allow_ips = ForwardedAllow::parse("127.0.0.1");
 
   std::size_t thread_count() const {
     return threads.value_or(server == ServerKind::threaded ? 64 : 1);

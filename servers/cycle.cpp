@@ -58,13 +58,9 @@ CycleEnd end_cycle(protocol::ServerConnection& conn, std::exception_ptr error, b
   return conn.keep_alive() ? CycleEnd::keep_alive : CycleEnd::close;
 }
 
-namespace {
-
 std::string peer_name(const std::optional<Endpoint>& client) {
   return client ? client->host + ":" + std::to_string(client->port) : "-";
 }
-
-}  // namespace
 
 void log_request_error(const protocol::ServerConnection& conn, const protocol::RequestError& error,
                        const std::optional<Endpoint>& client) {

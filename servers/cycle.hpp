@@ -10,6 +10,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "gateway/asgi.hpp"
 #include "protocol/server_connection.hpp"
@@ -45,6 +46,10 @@ enum class CycleEnd {
 //    csgi.error with the message; a 500 with Connection: close is queued when
 //    the response had not started, else abort.
 CycleEnd end_cycle(protocol::ServerConnection& conn, std::exception_ptr error, bool client_gone);
+
+// A peer as log lines name it: "127.0.0.1:54321", or "-" when it has no
+// address (a Unix socket).
+std::string peer_name(const std::optional<Endpoint>& client);
 
 // Logs a request the protocol refused (malformed, too large, unsupported) on
 // csgi.error as a warning, as uvicorn does, naming the peer and the reason.

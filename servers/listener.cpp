@@ -13,6 +13,8 @@
 #include <system_error>
 #include <utility>
 
+#include "servers/systemd.hpp"
+
 namespace csgi::servers {
 
 static_assert(AF_UNIX == 1, "Listener::unix_family mirrors AF_UNIX");
@@ -126,6 +128,7 @@ Endpoint socket_endpoint(int fd) {
 
 Listener Listener::open(const Config& config) {
   if (config.fd >= 0) return adopt(config.fd);
+  if (auto activated = systemd::listen_fd(config.fd_name)) return adopt(*activated);
   if (!config.uds.empty()) return Listener(bind_unix(config), AF_UNIX, config.uds);
   int fd = bind_tcp(config);
   return Listener(fd, socket_family(fd), {});

@@ -18,6 +18,8 @@ namespace csgi::servers {
 class Listener {
  public:
   // Binds and listens as `config` says: on `config.fd` when it is >= 0, else on
+  // the socket systemd passed (servers/systemd.hpp; `config.fd_name` picks
+  // one of several), else on
   // `config.uds` when it is set (an existing socket file there is replaced),
   // else on `config.host`:`config.port` (port 0 picks a free port) with
   // SO_REUSEADDR. The backlog is `config.backlog`. Throws std::system_error

@@ -1,6 +1,7 @@
 #include "servers/request_head.hpp"
 
 #include "gateway/convert.hpp"
+#include "gateway/proxy_headers.hpp"
 #include "protocol/request_target.hpp"
 
 namespace csgi::servers {
@@ -51,6 +52,8 @@ void fill_fields(const RequestFields& fields, protocol::MessageHead& head,
   fields.state = connection.state;
   fields.extensions = connection.extensions;
   fields.trace = TraceContext::for_request(find_header(fields.headers, "traceparent"));
+  if (connection.proxy_headers)
+    apply_proxy_headers(*connection.proxy_headers, fields.headers, fields.client, fields.scheme);
 }
 
 }  // namespace
@@ -58,6 +61,8 @@ void fill_fields(const RequestFields& fields, protocol::MessageHead& head,
 ConnectionScope connection_scope(const Config& config, std::optional<Endpoint> client,
                                  std::optional<Endpoint> server, std::shared_ptr<State> state) {
   ConnectionScope connection;
+  if (config.proxy_headers && config.forwarded_allow_ips.trusts(client))
+    connection.proxy_headers = &config.forwarded_allow_ips;
   connection.client = std::move(client);
   connection.server = std::move(server);
   connection.root_path = config.root_path;

@@ -24,9 +24,13 @@ struct ConnectionScope {
   std::string root_path;
   Extensions extensions;           // offered to apps in every scope
   std::shared_ptr<State> state;    // lifespan state shared by every request
+  // Set when the server applies proxy headers and the peer is trusted: the
+  // client and scheme of each request come from its headers.
+  const ForwardedAllow* proxy_headers = nullptr;
 };
 
-// The ConnectionScope of a connection of a server run with `config`.
+// The ConnectionScope of a connection of a server run with `config`; `client`
+// is the peer (nullopt on a Unix socket), judged for --proxy-headers here.
 ConnectionScope connection_scope(const Config& config, std::optional<Endpoint> client,
                                  std::optional<Endpoint> server, std::shared_ptr<State> state);
 

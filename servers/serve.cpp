@@ -7,6 +7,7 @@
 #include "servers/logging.hpp"
 #include "servers/server.hpp"
 #include "servers/supervisor/supervisor.hpp"
+#include "servers/systemd.hpp"
 #include "servers/threaded/threaded_server.hpp"
 
 namespace csgi::servers {
@@ -26,7 +27,12 @@ int serve(const Config& config, const Application& app) {
     if (config.workers > 1 || config.supervise) return run_supervisor(config, app);
     ServerFactory factory = server_factory(config.server);
     auto server = factory(config, app, Listener::open(config));
-    return server->run({.handle_signals = true, .on_started = {}});
+    // systemd learns that the service is up once lifespan startup is over.
+    return server->run({.handle_signals = true,
+                        .on_started = [](bool serving) {
+                          if (serving) systemd::notify("READY=1");
+                        },
+                        .on_stopping = [] { systemd::notify("STOPPING=1"); }});
   } catch (const std::exception& e) {
     error_log()->error("{}", e.what());
     return 1;

@@ -30,6 +30,9 @@ struct RunOptions {
   // Logs the URL the server listens on once it serves. The supervisor turns
   // it off in its workers: it logs where they all listen.
   bool log_url = true;
+  // Called once on the server's thread when its graceful shutdown begins.
+  // Must not block.
+  std::function<void()> on_stopping = {};
 };
 
 // The hooks `options` names, or the do-nothing ones.

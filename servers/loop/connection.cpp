@@ -12,6 +12,7 @@
 #include "servers/listener.hpp"
 #include "servers/logging.hpp"
 #include "servers/loop/speculative_read.hpp"
+#include "servers/proxy_preamble.hpp"
 
 namespace csgi::servers::loop {
 
@@ -120,6 +121,7 @@ asio::awaitable<void> Connection::serve() {
   // between requests the keep-alive timeout applies until a byte arrives,
   // then the head timeout again (a client that trickles its head is cut off).
   auto deadline = coarse_steady_now() + config.timeout_request_head;
+  if (config.proxy_protocol && !co_await read_proxy_header()) co_return;
   for (;;) {
     auto event = conn_.next_event();
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
@@ -173,6 +175,28 @@ asio::awaitable<void> Connection::serve() {
       co_return;
     }
   }
+}
+
+asio::awaitable<bool> Connection::read_proxy_header() {
+  ProxyPreamble preamble(context_->config, client_);
+  auto step = preamble.start();
+  auto deadline = coarse_steady_now() + context_->config.timeout_request_head;
+  std::array<char, 512> buffer;
+  while (step == ProxyPreamble::Step::read_more) {
+    if (!co_await wait_readable(deadline)) {
+      // The wait is also cut short to give idle buffers back: only the
+      // deadline ends it.
+      if (Clock::now() < deadline) continue;
+      co_return false;
+    }
+    boost::system::error_code error;
+    std::size_t n = socket_.read_some(asio::buffer(buffer), error);
+    if (would_block(error)) continue;
+    if (error || n == 0) co_return false;
+    step = preamble.received({buffer.data(), n}, origin_, conn_);
+  }
+  client_ = origin_.client;
+  co_return step == ProxyPreamble::Step::done;
 }
 
 void Connection::enter_read_phase(Clock::time_point& deadline) {
@@ -260,6 +284,9 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
   // Graceful shutdown began: this response says that the connection closes.
   if (context_->stopping) conn_.close_after_response();
   context_->request_budget.count();
+  // Proxy headers name each request's client: the access line shows it.
+  std::optional<Endpoint> forwarded_client;
+  if (origin_.proxy_headers) forwarded_client = scope.client;
   CycleEnd end;
   {
     ActiveRequest active(*context_);
@@ -283,7 +310,7 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
     bool cancelled = state.cancelled() != asio::cancellation_type::none;
     end = end_cycle(conn_, error, peer_gone_ || cancelled);
   }
-  log_cycle(conn_, client_);
+  log_cycle(conn_, origin_.proxy_headers ? forwarded_client : client_);
   if (end == CycleEnd::abort) co_return false;
   if (!write_available()) co_await flush();
   if (end == CycleEnd::close || context_->stopping) co_return false;

@@ -109,6 +109,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
 
  private:
   boost::asio::awaitable<void> serve();
+  // --proxy-protocol: reads the PROXY header that must start the connection
+  // (servers/proxy_preamble.hpp) within the request-head timeout; false when
+  // the connection is to be closed.
+  boost::asio::awaitable<bool> read_proxy_header();
   // Request bytes are read by serve() itself (one frame less per request). A
   // busy connection keeps a read pending (a bare wait would re-register the
   // socket with epoll each time), and after a read that drained the socket the

@@ -150,6 +150,7 @@ asio::awaitable<void> LoopServer::main(RunOptions options) {
 
   co_await stop_requested_.wait();
   heartbeat.stop();
+  if (options.on_stopping) options.on_stopping();
   co_await shut_down();
   co_await lifespan_->shutdown();
   log_server_process_finished();

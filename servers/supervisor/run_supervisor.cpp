@@ -9,6 +9,7 @@
 #include "servers/server.hpp"
 #include "servers/supervisor/supervisor.hpp"
 #include "servers/supervisor/worker.hpp"
+#include "servers/systemd.hpp"
 
 namespace csgi::servers {
 
@@ -58,6 +59,8 @@ int run_supervisor(const Config& config, const Application& app) {
   options.timeout_worker_healthcheck = config.timeout_worker_healthcheck;
   options.limit_max_requests = config.limit_max_requests;
   options.limit_max_requests_jitter = config.limit_max_requests_jitter;
+  options.on_ready = [] { systemd::notify("READY=1"); };
+  options.on_stopping = [] { systemd::notify("STOPPING=1"); };
   Supervisor supervisor(options, listener->fd(), [&](const WorkerSetup& setup) {
     return run_worker(config, app, setup);
   });

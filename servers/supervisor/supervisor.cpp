@@ -124,6 +124,7 @@ void Supervisor::dispatch(int signal_number) {
 
 void Supervisor::handle_term() {
   if (!stopping_) {
+    if (options_.on_stopping) options_.on_stopping();
     stop_all();
     return;
   }
@@ -319,6 +320,11 @@ void Supervisor::read_heartbeats(Worker& worker) {
 void Supervisor::on_booted(Worker& worker) {
   worker.booted = true;
   error_log()->debug("Worker (pid:{}) booted", worker.pid);
+  auto booted = std::count_if(workers_.begin(), workers_.end(), [](const Worker& w) { return w.booted; });
+  if (!ready_ && static_cast<std::size_t>(booted) >= options_.workers) {
+    ready_ = true;
+    if (options_.on_ready) options_.on_ready();
+  }
   if (worker.predecessor == 0) return;
   Worker* old = find(worker.predecessor);
   worker.predecessor = 0;

@@ -84,6 +84,11 @@ struct SupervisorOptions {
   std::chrono::milliseconds kill_grace{1000};
   std::optional<std::size_t> limit_max_requests;
   std::size_t limit_max_requests_jitter = 0;
+  // Called in the supervisor once as many workers as `workers` have booted
+  // (their lifespan startup is over), and once when a TERM or INT begins the
+  // stop: systemd's READY=1 and STOPPING=1. Must not block.
+  std::function<void()> on_ready;
+  std::function<void()> on_stopping;
 };
 
 // How often a worker beats for a given health-check timeout: five beats per
@@ -158,6 +163,7 @@ class Supervisor {
   pid_t parent_pid_ = 0;
   SignalQueue* signals_ = nullptr;
   bool stopping_ = false;
+  bool ready_ = false;  // on_ready was called
   int exit_code_ = 0;
   std::string halt_reason_;
 };

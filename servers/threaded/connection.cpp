@@ -1,6 +1,7 @@
 #include "servers/threaded/connection.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -11,6 +12,7 @@
 #include "gateway/response_driver.hpp"
 #include "servers/cycle.hpp"
 #include "servers/listener.hpp"
+#include "servers/proxy_preamble.hpp"
 #include "servers/request_head.hpp"
 #include "servers/threaded/blocking_socket.hpp"
 #include "servers/threaded/connection_pool.hpp"
@@ -46,6 +48,7 @@ class Driver {
   // Serves requests until the connection ends; then closes politely unless the
   // connection broke.
   void run() {
+    if (config().proxy_protocol && !read_proxy_header()) return;
     bool polite = serve();
     if (polite && !gone_) close_gracefully(fd_, close_linger);
   }
@@ -95,6 +98,10 @@ class Driver {
   void set_gone() { gone_ = true; }
 
  private:
+  // --proxy-protocol: reads the PROXY header that must start the connection
+  // (servers/proxy_preamble.hpp) within the request-head timeout; false when
+  // the connection is to be closed.
+  bool read_proxy_header();
   // The request loop. Returns true when the server chose to close (the peer
   // may still be reading), false when the connection is idle-closed or broken.
   bool serve();
@@ -111,6 +118,8 @@ class Driver {
   ConnectionPool& pool_;
   std::optional<Endpoint> client_;
   ConnectionScope origin_;  // what every request carries besides its head
+  // The client proxy headers named for the current request (--proxy-headers).
+  std::optional<Endpoint> forwarded_client_;
   protocol::ServerConnection conn_;
   bool gone_ = false;  // the peer closed or reset, or a write failed
   // The loop an async app's calls reuse (asgi_to_wsgi), this connection's own.
@@ -174,6 +183,21 @@ class RequestInput : public wsgi::InputStream {
   std::size_t offset_ = 0;
   bool ended_ = false;
 };
+
+bool Driver::read_proxy_header() {
+  ProxyPreamble preamble(config(), client_);
+  auto step = preamble.start();
+  auto deadline = Clock::now() + config().timeout_request_head;
+  std::array<char, 512> buffer;
+  while (step == ProxyPreamble::Step::read_more) {
+    if (!wait_readable({fd_}, deadline)) return false;
+    long n = read_some(fd_, buffer);
+    if (n <= 0) return false;
+    step = preamble.received({buffer.data(), static_cast<std::size_t>(n)}, origin_, conn_);
+  }
+  client_ = origin_.client;
+  return step == ProxyPreamble::Step::done;
+}
 
 bool Driver::serve() {
   bool idle = true;   // waiting for the first byte of the next request
@@ -259,7 +283,7 @@ bool Driver::serve_request(protocol::MessageHead& head, bool& polite) {
   }
   in_flight.reset();
   CycleEnd end = end_cycle(conn_, error, gone_);
-  log_cycle(conn_, client_);
+  log_cycle(conn_, origin_.proxy_headers ? forwarded_client_ : client_);
   switch (end) {
     case CycleEnd::keep_alive:
       if (!flush()) return polite = false;
@@ -297,6 +321,7 @@ void Driver::run_app(const wsgi::App& app, wsgi::Environ& environ) {
 void Driver::run_sync_app(protocol::MessageHead& head, wsgi::InputStream& input) {
   wsgi::Environ environ;
   fill_environ(environ, head, origin_);
+  if (origin_.proxy_headers) forwarded_client_ = environ.remote;
   environ.input = &input;
   environ.loop_cache = &loops_;
   environ.multithread = true;
@@ -313,6 +338,7 @@ void Driver::run_async_app(protocol::MessageHead& head, wsgi::InputStream& input
     wsgi::LoopCache* loops;
   } call{*context_.async_app, {}, &input, &loops_};
   fill_scope(call.scope, head, origin_);
+  if (origin_.proxy_headers) forwarded_client_ = call.scope.client;
   // The environ only names the request in the log of an error that comes
   // after the response is complete.
   wsgi::Environ environ;

@@ -146,6 +146,7 @@ int ThreadedServer::run(const RunOptions& options) {
       error_log()->error("Accepting connections failed: {}", e.what());
       code = worker_exit::failure;
     }
+    if (options.on_stopping) options.on_stopping();
     log_shutting_down();
     drain(*pool);
     pool.reset();

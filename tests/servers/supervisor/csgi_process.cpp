@@ -21,10 +21,22 @@ namespace csgi::servers::testing {
 
 // ---- CsgiProcess -------------------------------------------------------------
 
-CsgiProcess::CsgiProcess(std::vector<std::string> serve_args) {
+namespace {
+
+std::vector<std::string> serve_command(std::vector<std::string> serve_args) {
   std::vector<std::string> args{CSGI_EXECUTABLE, "serve"};
   args.insert(args.end(), serve_args.begin(), serve_args.end());
   for (const char* extra : {"--host", "127.0.0.1", "--port", "0"}) args.emplace_back(extra);
+  return args;
+}
+
+}  // namespace
+
+CsgiProcess::CsgiProcess(std::vector<std::string> serve_args)
+    : CsgiProcess(Command{serve_command(std::move(serve_args))}) {}
+
+CsgiProcess::CsgiProcess(Command command) {
+  std::vector<std::string>& args = command.argv;
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -168,6 +180,7 @@ std::optional<Reply> HttpConnection::read_reply() {
   };
   std::size_t length = std::strtoul(header("content-length").c_str(), nullptr, 10);
   reply.worker = static_cast<pid_t>(std::atoi(header("x-worker-pid").c_str()));
+  reply.close = header("connection").find("close") != std::string::npos;
   while (buffer_.size() < head_end + 4 + length)
     if (!fill()) return std::nullopt;
   reply.body = buffer_.substr(head_end + 4, length);

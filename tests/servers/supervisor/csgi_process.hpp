@@ -21,6 +21,12 @@ using std::chrono::milliseconds;
 class CsgiProcess {
  public:
   explicit CsgiProcess(std::vector<std::string> serve_args);
+  // Any command line, run and watched the same way: a proxy in front of
+  // csgi, or csgi under a launcher. `argv[0]` is a path.
+  struct Command {
+    std::vector<std::string> argv;
+  };
+  explicit CsgiProcess(Command command);
   // SIGTERM, then SIGKILL after 3 s if it has not exited.
   ~CsgiProcess();
   CsgiProcess(const CsgiProcess&) = delete;
@@ -59,6 +65,7 @@ struct Reply {
   int status = 0;
   std::string body;
   pid_t worker = 0;  // x-worker-pid, when the app sends it
+  bool close = false;  // "Connection: close": the server ends the connection after it
 };
 
 // One client connection to 127.0.0.1:port, every read and write bounded by

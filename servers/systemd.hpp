@@ -1,0 +1,32 @@
+// systemd's socket activation (sd_listen_fds(3)) and service notices
+// (sd_notify(3)), without libsystemd: each protocol is a few environment
+// variables and, for notices, one datagram (spec/servers.md, "systemd").
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace csgi::servers::systemd {
+
+// The first descriptor systemd passes (SD_LISTEN_FDS_START).
+inline constexpr int first_listen_fd = 3;
+
+// The listening socket systemd passed to this process, when LISTEN_PID is
+// this process and LISTEN_FDS counts at least one descriptor from 3: the
+// only one, or with several, the one LISTEN_FDNAMES names `name` (a
+// FileDescriptorName= of the socket unit). nullopt when the process was not
+// socket-activated. Throws std::runtime_error when it was but `name` names
+// none of the sockets, or several came and `name` is empty.
+//
+// Reads the variables once per process and unsets them, as
+// sd_listen_fds(1) does, so that a child does not take them for its own; the
+// descriptors get close-on-exec.
+std::optional<int> listen_fd(std::string_view name);
+
+// Sends `state` ("READY=1", "STOPPING=1", "STATUS=...") to the socket
+// NOTIFY_SOCKET names (a path, or an abstract socket for '@'). Does nothing
+// when it is unset; a failure to send is logged at debug level and ignored:
+// a service runs the same without a manager that listens.
+void notify(std::string_view state);
+
+}  // namespace csgi::servers::systemd

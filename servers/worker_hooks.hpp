@@ -9,6 +9,11 @@
 //    live one. The first beat also says the server is up: the app loaded and
 //    lifespan startup succeeded. Heartbeat (a timer on an event loop) and
 //    PolledHeartbeat (for a thread that waits in poll()) drive it.
+//  - Load sharing: a server whose capacity is bounded (the loop server's sync
+//    threads) joins with its capacity and keeps the counter it is given up
+//    to date; before it takes a connection it has no room for, it asks
+//    whether another worker has room, and leaves the connection to it if so.
+//    The default has nobody to share with: the server takes every connection.
 //  - Request budget: RequestBudget counts the requests a server starts; at
 //    Config::limit_max_requests it calls request_limit_reached() once, with
 //    the server's own graceful stop. The default calls it: an embedded server
@@ -44,6 +49,17 @@ class WorkerHooks {
   // server's graceful stop (thread-safe; it returns at once). The default
   // calls it. Must not block.
   virtual void request_limit_reached(const std::function<void()>& stop_server) { stop_server(); }
+
+  // Called once, from the server's loop, as it starts serving: where to count
+  // its load (connections waiting for their first request, sync calls queued
+  // or running) against `capacity`; null: nobody to share with (the default),
+  // and the server counts nothing. The counter outlives the server's run.
+  virtual std::atomic<int>* join_load_sharing(int capacity) { return nullptr; }
+  // After a non-null join: true when another worker has room for a
+  // connection. Called often; must be cheap and must not block.
+  virtual bool another_worker_has_room() const { return false; }
+  // The server takes no more connections (its graceful stop began).
+  virtual void leave_load_sharing() {}
 };
 
 // The do-nothing hooks, shared: what a server uses when RunOptions has none.

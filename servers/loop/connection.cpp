@@ -76,9 +76,19 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
   // the socket has nothing: no buffer is held by a pending read.
   socket_.non_blocking(true);
   context_->connections.insert(this);
+  if (context_->load) {
+    context_->load->fetch_add(1, std::memory_order_relaxed);
+    awaiting_first_request_ = true;
+  }
+}
+
+void Connection::first_request_started() {
+  if (std::exchange(awaiting_first_request_, false))
+    context_->load->fetch_sub(1, std::memory_order_relaxed);
 }
 
 Connection::~Connection() {
+  first_request_started();  // or never will
   unlist_from_watch();
   context_->connections.erase(this);
   if (context_->stopping && context_->connections.empty()) context_->all_closed.set();
@@ -290,6 +300,8 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
   CycleEnd end;
   {
     ActiveRequest active(*context_);
+    // From here the request's sync call, if it makes one, counts instead.
+    first_request_started();
     begin_app();
     std::exception_ptr error;
     try {

@@ -105,6 +105,14 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   void cancel();
 
   Phase phase() const { return phase_; }
+
+ private:
+  // Load sharing (LoopContext::load): a new connection counts as one unit of
+  // load until its first request starts (or it closes without one).
+  void first_request_started();
+  bool awaiting_first_request_ = false;
+
+ public:
   Buffers buffers() const { return buffers_; }
 
  private:

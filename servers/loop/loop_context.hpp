@@ -4,6 +4,7 @@
 // nothing here is touched from another thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -37,6 +38,10 @@ struct LoopContext {
   IndexedSet<Connection> apps_to_watch;
   bool watch_sweep_posted = false;
   std::size_t active_requests = 0;
+  // Shared with other workers (WorkerHooks::join_load_sharing): connections
+  // waiting for their first request plus sync calls queued or running. Null
+  // when nobody shares: then nothing is counted.
+  std::atomic<int>* load = nullptr;
   bool stopping = false;  // graceful shutdown began: no keep-alive after this
   AsyncEvent all_closed;  // set when `connections` empties while stopping
 

@@ -47,6 +47,9 @@ namespace {
 constexpr auto cancel_grace = std::chrono::seconds(1);
 // Accept failed for lack of descriptors: pause instead of spinning.
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
+// A worker with no room while another has some looks again this often: the
+// other workers' loads live in shared memory, which wakes nobody.
+constexpr auto room_recheck = std::chrono::milliseconds(5);
 // Connections taken from the accept queue in one turn of the loop: as many
 // as the default backlog holds.
 constexpr int accept_batch = 4096;
@@ -141,15 +144,19 @@ asio::awaitable<void> LoopServer::main(RunOptions options) {
     io_.stop();
     co_return;
   }
-  asio::co_spawn(io_, accept(), asio::detached);
+  WorkerHooks& hooks = hooks_of(options);
+  context_->load = hooks.join_load_sharing(static_cast<int>(sync_.threads()));
+  sync_.set_load_counter(context_->load);
+  asio::co_spawn(io_, context_->load ? accept_by_capacity(hooks) : accept(), asio::detached);
   // Beats from this loop say the server is up and the loop is not blocked.
-  Heartbeat heartbeat(io_.get_executor(), hooks_of(options));
+  Heartbeat heartbeat(io_.get_executor(), hooks);
   heartbeat.start();
   if (options.log_url) log_running_on(listener_.url());
   if (options.on_started) options.on_started(true);
 
   co_await stop_requested_.wait();
   heartbeat.stop();
+  hooks.leave_load_sharing();
   if (options.on_stopping) options.on_stopping();
   co_await shut_down();
   co_await lifespan_->shutdown();
@@ -210,6 +217,48 @@ asio::awaitable<void> LoopServer::accept() {
     // A connection accepted as shutdown began is served all the same (its
     // client is waiting); only then does accepting end.
     if (context_->stopping) co_return;
+  }
+}
+
+// A connection taken is counted in the load until its first request starts
+// (Connection), and a sync call while it is queued or runs (SyncExecutor):
+// the room is what the sync threads have left for new work. A worker without
+// room leaves the accept queue to the others while one has room, and takes
+// connections anyway when none has, as it would alone. Connections are taken
+// one by one, so that each is counted before the next decision; a readiness
+// wait, not a pending accept, waits for the next, so that a worker whose
+// room went while it waited does not take one.
+asio::awaitable<void> LoopServer::accept_by_capacity(WorkerHooks& hooks) {
+  asio::steady_timer timer(io_);
+  const int capacity = static_cast<int>(sync_.threads());
+  auto may_take = [&] {
+    return context_->load->load(std::memory_order_relaxed) < capacity ||
+           !hooks.another_worker_has_room();
+  };
+  while (!context_->stopping) {
+    if (!may_take()) {
+      timer.expires_after(room_recheck);
+      co_await timer.async_wait(asio::as_tuple(use_awaitable));
+      continue;
+    }
+    Socket socket(io_);
+    boost::system::error_code error;
+    acceptor_->accept(socket, error);
+    if (!error) {
+      start_connection(std::move(socket));
+      continue;
+    }
+    if (error == asio::error::would_block || error == asio::error::try_again) {
+      auto [wait_error] =
+          co_await acceptor_->async_wait(Acceptor::wait_read, asio::as_tuple(use_awaitable));
+      if (wait_error == asio::error::operation_aborted || (wait_error && context_->stopping))
+        co_return;
+      continue;
+    }
+    if (context_->stopping) co_return;
+    error_log()->error("accept failed: {}", error.message());
+    timer.expires_after(accept_backoff);
+    co_await timer.async_wait(asio::as_tuple(use_awaitable));
   }
 }
 

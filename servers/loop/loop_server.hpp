@@ -38,6 +38,9 @@ class LoopServer final : public Server {
  private:
   boost::asio::awaitable<void> main(RunOptions options);
   boost::asio::awaitable<void> accept();
+  // Load sharing with other workers (worker_hooks.hpp): one connection at a
+  // time, while this worker has room or no other worker has.
+  boost::asio::awaitable<void> accept_by_capacity(WorkerHooks& hooks);
   boost::asio::awaitable<void> handle_signals(boost::asio::signal_set& signals);
   boost::asio::awaitable<void> shut_down();
   bool open_acceptor();

@@ -33,7 +33,7 @@ int run_worker(const Config& config, const Application& app, const WorkerSetup& 
     // that write to the heartbeat channel. Each server kind beats from its
     // own loop.
     auto server = server_factory(worker.server)(worker, app, Listener::adopt(::dup(setup.listen_fd)));
-    SupervisedWorkerHooks hooks(setup.heartbeat_fd, setup.heartbeat_interval);
+    SupervisedWorkerHooks hooks(setup.heartbeat_fd, setup.heartbeat_interval, setup.load_board);
     return server->run(
         {.handle_signals = true, .on_started = {}, .hooks = &hooks, .log_url = false});
   } catch (const std::exception& e) {

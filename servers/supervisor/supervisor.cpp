@@ -284,6 +284,7 @@ void Supervisor::run_worker(int heartbeat_fd, std::size_t age,
   setup.heartbeat_interval = heartbeat_interval_;
   setup.max_requests = max_requests;
   setup.age = age;
+  setup.load_board = &load_board_;
   int code = worker_exit::failure;
   try {
     code = target_(setup);
@@ -343,6 +344,7 @@ void Supervisor::reaped(pid_t pid, int status) {
   auto it = std::find_if(workers_.begin(), workers_.end(),
                          [pid](const Worker& w) { return w.pid == pid; });
   if (it == workers_.end()) return;  // not a worker of ours
+  load_board_.release(pid);
   Worker worker = *it;
   workers_.erase(it);
   if (worker.heartbeat_fd >= 0) ::close(worker.heartbeat_fd);

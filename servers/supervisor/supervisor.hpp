@@ -49,6 +49,7 @@
 #include <sys/types.h>
 
 #include "servers/supervisor/exit_codes.hpp"
+#include "servers/supervisor/load_board.hpp"
 
 namespace csgi {
 struct Application;
@@ -66,6 +67,7 @@ struct WorkerSetup {
   std::chrono::milliseconds heartbeat_interval{1000};
   std::optional<std::size_t> max_requests;  // the limit with this worker's jitter added
   std::size_t age = 0;                      // 1 for the first worker forked, then 2, 3...
+  LoadBoard* load_board = nullptr;          // shared by the workers (load_board.hpp)
 };
 
 // Runs one worker to completion in the forked child and returns its exit code
@@ -159,6 +161,7 @@ class Supervisor {
   std::chrono::milliseconds heartbeat_interval_;
   std::size_t wanted_;
   std::vector<Worker> workers_;
+  LoadBoard load_board_;  // mapped before the first fork; a reaped worker's slot is freed
   std::size_t next_age_ = 1;
   pid_t parent_pid_ = 0;
   SignalQueue* signals_ = nullptr;

@@ -13,6 +13,7 @@
 
 #include <chrono>
 
+#include "servers/supervisor/load_board.hpp"
 #include "servers/worker_hooks.hpp"
 
 namespace csgi::servers {
@@ -25,16 +26,23 @@ class SupervisedWorkerHooks final : public WorkerHooks {
  public:
   // Writes to `heartbeat_fd` (the worker's end of its channel, not owned)
   // every `interval`.
-  SupervisedWorkerHooks(int heartbeat_fd, std::chrono::milliseconds interval)
-      : fd_(heartbeat_fd), interval_(interval) {}
+  // `board` (may be null: no sharing) is the supervisor's load board.
+  SupervisedWorkerHooks(int heartbeat_fd, std::chrono::milliseconds interval,
+                        LoadBoard* board = nullptr)
+      : fd_(heartbeat_fd), interval_(interval), board_(board) {}
 
   std::optional<std::chrono::milliseconds> heartbeat_interval() const override { return interval_; }
   void beat() override;
   void request_limit_reached(const std::function<void()>& stop_server) override;
+  std::atomic<int>* join_load_sharing(int capacity) override;
+  bool another_worker_has_room() const override;
+  void leave_load_sharing() override;
 
  private:
   int fd_;
   std::chrono::milliseconds interval_;
+  LoadBoard* board_;
+  LoadBoard::Slot* slot_ = nullptr;
 };
 
 // Writes one byte to a heartbeat channel without blocking and without

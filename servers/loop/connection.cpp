@@ -83,8 +83,9 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
 }
 
 void Connection::first_request_started() {
-  if (std::exchange(awaiting_first_request_, false))
-    context_->load->fetch_sub(1, std::memory_order_relaxed);
+  if (!std::exchange(awaiting_first_request_, false)) return;
+  context_->load->fetch_sub(1, std::memory_order_relaxed);
+  if (context_->waiting_for_room) context_->waiting_for_room->cancel();
 }
 
 Connection::~Connection() {

@@ -10,6 +10,8 @@
 #include <optional>
 #include <unordered_set>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "gateway/asgi.hpp"
 #include "runtime/indexed_set.hpp"
 #include "protocol/server_connection.hpp"
@@ -42,6 +44,9 @@ struct LoopContext {
   // waiting for their first request plus sync calls queued or running. Null
   // when nobody shares: then nothing is counted.
   std::atomic<int>* load = nullptr;
+  // While the accept loop waits for room: its timer, which a connection whose
+  // first request starts cancels (that freed room here).
+  boost::asio::steady_timer* waiting_for_room = nullptr;
   bool stopping = false;  // graceful shutdown began: no keep-alive after this
   AsyncEvent all_closed;  // set when `connections` empties while stopping
 

@@ -47,8 +47,9 @@ namespace {
 constexpr auto cancel_grace = std::chrono::seconds(1);
 // Accept failed for lack of descriptors: pause instead of spinning.
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
-// A worker with no room while another has some looks again this often: the
-// other workers' loads live in shared memory, which wakes nobody.
+// A worker with no room while another has some looks again this often, or
+// as soon as a connection of its own starts its first request: the other
+// workers' loads, and its own sync calls, change in memory that wakes nobody.
 constexpr auto room_recheck = std::chrono::milliseconds(5);
 // Connections taken from the accept queue in one turn of the loop: as many
 // as the default backlog holds.
@@ -238,7 +239,9 @@ asio::awaitable<void> LoopServer::accept_by_capacity(WorkerHooks& hooks) {
   while (!context_->stopping) {
     if (!may_take()) {
       timer.expires_after(room_recheck);
+      context_->waiting_for_room = &timer;
       co_await timer.async_wait(asio::as_tuple(use_awaitable));
+      context_->waiting_for_room = nullptr;
       continue;
     }
     Socket socket(io_);

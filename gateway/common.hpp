@@ -51,6 +51,10 @@ class State {
 struct Extensions {
   // The server sends trailers that the app announces in http.response.start.
   bool http_response_trailers = false;
+  // websocket scopes: before websocket.accept, the app may refuse the
+  // handshake with a whole HTTP response (http.response.start and
+  // http.response.body), which the server sends as it is.
+  bool websocket_http_response = false;
 };
 
 // what() of the exception `error` holds, for logs and tests: "" when `error` is

@@ -337,6 +337,15 @@ void ServerConnection::shrink_buffers() {
   if (c.parser.body().empty()) std::string().swap(c.parser.body());
 }
 
+std::string ServerConnection::take_input() {
+  Impl& c = *impl_;
+  if (!c.active) throw std::logic_error("take_input without an active request");
+  std::string rest(c.input.view());
+  c.input.consume(rest.size());
+  c.closed = true;
+  return rest;
+}
+
 std::string error_response(int status, std::string_view server_header, SharedDate& date) {
   ResponseWriter writer(server_header, date);
   writer.reset({});

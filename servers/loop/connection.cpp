@@ -97,6 +97,10 @@ asio::awaitable<void> Connection::run() {
 }
 
 void Connection::close_if_idle() {
+  if (phase_ == Phase::websocket) {
+    if (websocket_) websocket_->going_away();
+    return;
+  }
   if (phase_ == Phase::idle) {
     cancel_.emit(asio::cancellation_type::terminal);
     return;
@@ -124,6 +128,7 @@ asio::awaitable<void> Connection::serve() {
     auto event = conn_.next_event();
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
       phase_ = Phase::serving;
+      if (takes_websocket_path(config, *started->head)) co_return co_await serve_websocket(*started->head);
       asgi::Scope scope;
       fill_scope(scope, *started->head, origin_);
       if (!co_await serve_request(scope)) co_return;

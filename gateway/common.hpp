@@ -18,7 +18,7 @@
 namespace csgi {
 
 // The version of spec/ that these types implement.
-inline constexpr std::string_view spec_version = "1.0";
+inline constexpr std::string_view spec_version = "1.1";
 
 // Application state that lifespan startup fills and every request sees
 // (spec/lifespan.md, "State"). Thread-safe: a sync app may read it from several

@@ -24,6 +24,13 @@
 //   /double-send      sends pieces, each with a second send() beside it, until
 //                     one is pending when its second comes (the client must not
 //                     read); sets Probe::second_send and throws (async only)
+//
+// WebSocket (async only; the sync app's adapter refuses the scope: 403):
+//   /ws/echo          accepts (with the first subprotocol offered), echoes every
+//                     message, records the disconnect's code in
+//                     Probe::websocket_disconnect
+//   /ws/deny          answers the handshake with 401 "denied" (the denial response)
+//   /ws/close         sends websocket.close before accepting (403)
 #pragma once
 
 #include <atomic>
@@ -42,6 +49,7 @@ struct Probe {
   std::atomic<int> slow_finished{0};         // /slow requests that completed
   // /double-send: 1 when the second send() was refused, 2 when it was not.
   std::atomic<int> second_send{0};
+  std::atomic<int> websocket_disconnect{0};  // /ws/echo's websocket.disconnect code
 };
 
 enum class AppKind { async, sync };

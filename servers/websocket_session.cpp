@@ -181,8 +181,13 @@ asio::awaitable<void> WebSocketSession::accept(asgi::WebSocketAccept accept) {
   ws_->receive_data(http_.take_input());
   stage_ = Stage::open;
   log_switch(http_, client_);
-  OneWrite head{ws::accept_response(upgrade_, acceptance, config_.server_header)};
-  co_await write_out(head);
+  {
+    OneWrite head{ws::accept_response(upgrade_, acceptance, config_.server_header)};
+    co_await write_out(head);
+  }
+  // HTTP is over on this connection: its buffers go (an open WebSocket at
+  // rest should cost little memory).
+  http_.shrink_buffers();
   // Only now: a pong the reader writes must follow the 101.
   auto executor = socket_.get_executor();
   reader_done_.reset();

@@ -140,6 +140,23 @@ TEST_P(WebSocketConformance, GracefulShutdownTellsTheAppThenClosesWith1001) {
   EXPECT_EQ(server_->wait(), 0);
 }
 
+TEST_P(WebSocketConformance, PeerThatStopsAnsweringPingsIsClosed) {
+  Config config = base_config();
+  config.ws_ping_interval = 50ms;
+  config.ws_ping_timeout = 50ms;
+  start(config);
+  auto client = connect();
+  auto response = raw_handshake(client, "/ws/echo", "13");
+  if (!async_app()) {
+    EXPECT_EQ(response.status, 403);
+    return;
+  }
+  EXPECT_EQ(response.status, 101);
+  // The raw client never answers the server's pings.
+  EXPECT_TRUE(client.wait_closed(2000ms));
+  EXPECT_TRUE(eventually([&] { return probe_->websocket_disconnect == 1011; }));
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, WebSocketConformance, server_params(), param_name);
 
 }  // namespace

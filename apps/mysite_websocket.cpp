@@ -169,8 +169,12 @@ Application with_websockets(Application site) {
     return [http = as_async(executor), room](asgi::Scope&& scope, asgi::Receive receive,
                                              asgi::Send send) -> awaitable<void> {
       if (scope.type == asgi::ScopeType::websocket) {
-        if (scope.path == "/ws/echo/") return echo(std::move(receive), std::move(send));
-        if (scope.path == "/ws/chat/") return chat(room, std::move(receive), std::move(send));
+        // Neither endpoint needs the scope past this point: it goes now
+        // rather than staying with the connection for its whole life.
+        const asgi::Scope taken = std::move(scope);
+        if (taken.path == "/ws/echo/") return echo(std::move(receive), std::move(send));
+        if (taken.path == "/ws/chat/") return chat(room, std::move(receive), std::move(send));
+        return http(asgi::Scope(taken), std::move(receive), std::move(send));
       }
       return http(std::move(scope), std::move(receive), std::move(send));
     };

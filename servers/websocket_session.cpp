@@ -118,7 +118,7 @@ asio::awaitable<asgi::ReceiveEvent> WebSocketSession::receive() {
   for (;;) {
     if (!queue_.empty()) {
       asgi::WebSocketMessage message = std::move(queue_.front());
-      queue_.pop_front();
+      queue_.erase(queue_.begin());
       changed_.notify();  // room in the queue: the reader may go on
       co_return message;
     }
@@ -315,6 +315,7 @@ asio::awaitable<void> WebSocketSession::read_frames() {
     } else if (!read_available()) {
       // Nothing to read: an idle connection holds no buffer while it waits.
       ws_->shrink_buffers();
+      if (queue_.empty()) queue_.shrink_to_fit();
       auto [error] = co_await socket_.async_wait(StreamSocket::wait_read, use_tuple);
       if (error) {
         peer_gone_ = true;

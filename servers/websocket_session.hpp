@@ -23,7 +23,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -109,7 +109,10 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   bool awaiting_pong_ = false;
   bool receiving_ = false;
   bool sending_ = false;
-  std::deque<asgi::WebSocketMessage> queue_;
+  // Messages received and not yet taken: at most --ws-max-queue, taken from
+  // the front. A vector, which holds nothing while empty and released (a
+  // deque holds a block even then), because most WebSockets are at rest.
+  std::vector<asgi::WebSocketMessage> queue_;
   std::optional<asgi::WebSocketDisconnect> disconnect_;
   AsyncEvent changed_;  // a message, a disconnect, or room in the queue
   AsyncEvent reader_done_;

@@ -3,42 +3,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "protocol/input_buffer.hpp"
 #include "protocol/utf8.hpp"
 
 namespace csgi::protocol::websocket {
-
-namespace {
-
-// Unparsed input, read into directly; compacted before it grows.
-class Input {
- public:
-  std::span<char> prepare(std::size_t n) {
-    if (data_.size() - end_ < n && begin_ > 0) {
-      std::memmove(data_.data(), data_.data() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-    }
-    if (data_.size() - end_ < n) data_.resize(end_ + n);
-    return {data_.data() + end_, data_.size() - end_};
-  }
-  void commit(std::size_t n) { end_ += n; }
-  std::span<char> view() { return {data_.data() + begin_, end_ - begin_}; }
-  std::size_t size() const { return end_ - begin_; }
-  void consume(std::size_t n) {
-    begin_ += n;
-    if (begin_ == end_) begin_ = end_ = 0;
-  }
-  void release() {
-    if (size() == 0) std::string().swap(data_);
-  }
-
- private:
-  std::string data_;
-  std::size_t begin_ = 0;
-  std::size_t end_ = 0;
-};
-
-}  // namespace
 
 struct Connection::Impl {
   explicit Impl(Settings settings) : settings(std::move(settings)) {
@@ -47,7 +15,7 @@ struct Connection::Impl {
 
   Settings settings;
   std::unique_ptr<DeflateCodec> codec;
-  Input input;
+  InputBuffer input;
   std::string output;
   std::size_t output_begin = 0;
 
@@ -148,11 +116,7 @@ std::optional<Event> Connection::Impl::on_frame(const Frame& frame) {
 Connection::Connection(Settings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
 Connection::~Connection() = default;
 
-void Connection::receive_data(std::string_view bytes) {
-  auto space = impl_->input.prepare(bytes.size());
-  if (!bytes.empty()) std::memcpy(space.data(), bytes.data(), bytes.size());
-  impl_->input.commit(bytes.size());
-}
+void Connection::receive_data(std::string_view bytes) { impl_->input.append(bytes); }
 
 std::span<char> Connection::input_space(std::size_t n) { return impl_->input.prepare(n); }
 void Connection::commit_input(std::size_t n) { impl_->input.commit(n); }
@@ -163,7 +127,7 @@ Event Connection::next_event() {
   Impl& c = *impl_;
   if (c.closed) return *c.closed;
   for (;;) {
-    auto result = read_frame(c.input.view(), c.settings.role, c.settings.max_message,
+    auto result = read_frame(c.input.span(), c.settings.role, c.settings.max_message,
                              c.codec != nullptr);
     if (result.status == FrameStatus::error)
       return c.fail(result.error, result.error == close_code::too_big ? "message too big"

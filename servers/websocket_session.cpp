@@ -281,48 +281,44 @@ void WebSocketSession::drop(std::uint16_t code, std::string reason) {
 // ---- the coroutines beside the app ---------------------------------------------------
 
 asio::awaitable<void> WebSocketSession::read_loop(std::shared_ptr<WebSocketSession> self) {
+  // One frame for the whole reader: every open WebSocket keeps it.
   try {
-    co_await read_frames();
+    while (stage_ != Stage::finished) {
+      auto event = ws_->next_event();
+      // Pongs, and the close frame that answers or fails the connection.
+      if (!ws_->pending_output().empty()) co_await write_out(*ws_);
+      if (auto* message = std::get_if<ws::Message>(&event)) {
+        queue_.push_back(asgi::WebSocketMessage{std::move(message->data), app_type(message->type)});
+        changed_.notify();
+      } else if (std::holds_alternative<ws::Pong>(event)) {
+        awaiting_pong_ = false;
+      } else if (auto* closed = std::get_if<ws::Closed>(&event)) {
+        if (closed->failed)
+          error_log()->info("WebSocket closed with {}: {}", closed->code, closed->reason);
+        if (!disconnect_) disconnect_ = asgi::WebSocketDisconnect{closed->code, std::move(closed->reason)};
+        boost::system::error_code ignored;
+        socket_.shutdown(StreamSocket::shutdown_send, ignored);
+        break;
+      } else if (queue_.size() >= config_.ws_max_queue) {
+        // The app is behind: stop reading until it takes a message.
+        co_await changed_.wait();
+      } else if (!read_available()) {
+        // Nothing to read: an idle connection holds no buffer while it waits.
+        ws_->shrink_buffers();
+        if (queue_.empty()) queue_.shrink_to_fit();
+        auto [error] = co_await socket_.async_wait(StreamSocket::wait_read, use_tuple);
+        if (error) {
+          peer_gone_ = true;
+          ws_->receive_eof();
+        }
+      }
+    }
   } catch (const std::exception& e) {
     error_log()->debug("WebSocket reader ended: {}", e.what());
   }
   if (!disconnect_) disconnect_ = asgi::WebSocketDisconnect{ws::close_code::abnormal, {}};
   changed_.notify();
   reader_done_.set();
-}
-
-asio::awaitable<void> WebSocketSession::read_frames() {
-  while (stage_ != Stage::finished) {
-    auto event = ws_->next_event();
-    // Pongs, and the close frame that answers or fails the connection.
-    if (!ws_->pending_output().empty()) co_await write_out(*ws_);
-    if (auto* message = std::get_if<ws::Message>(&event)) {
-      queue_.push_back(asgi::WebSocketMessage{std::move(message->data), app_type(message->type)});
-      changed_.notify();
-    } else if (std::holds_alternative<ws::Pong>(event)) {
-      awaiting_pong_ = false;
-    } else if (auto* closed = std::get_if<ws::Closed>(&event)) {
-      if (closed->failed)
-        error_log()->info("WebSocket closed with {}: {}", closed->code, closed->reason);
-      if (!disconnect_) disconnect_ = asgi::WebSocketDisconnect{closed->code, std::move(closed->reason)};
-      changed_.notify();
-      boost::system::error_code ignored;
-      socket_.shutdown(StreamSocket::shutdown_send, ignored);
-      co_return;
-    } else if (queue_.size() >= config_.ws_max_queue) {
-      // The app is behind: stop reading until it takes a message.
-      co_await changed_.wait();
-    } else if (!read_available()) {
-      // Nothing to read: an idle connection holds no buffer while it waits.
-      ws_->shrink_buffers();
-      if (queue_.empty()) queue_.shrink_to_fit();
-      auto [error] = co_await socket_.async_wait(StreamSocket::wait_read, use_tuple);
-      if (error) {
-        peer_gone_ = true;
-        ws_->receive_eof();
-      }
-    }
-  }
 }
 
 bool WebSocketSession::read_available() {

@@ -80,7 +80,6 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   boost::asio::awaitable<void> close_and_wait(std::uint16_t code);
   // The coroutines beside the app; each holds the session.
   boost::asio::awaitable<void> read_loop(std::shared_ptr<WebSocketSession> self);
-  boost::asio::awaitable<void> read_frames();
   boost::asio::awaitable<void> keepalive(std::shared_ptr<WebSocketSession> self);
   boost::asio::awaitable<void> flush_close(std::shared_ptr<WebSocketSession> self);
   // Reads what the socket has into the protocol: false when it has nothing.

@@ -78,6 +78,14 @@ awaitable<void> serve_websocket(std::shared_ptr<Probe> probe, asgi::Scope scope,
     co_return co_await send(asgi::HttpResponseBody{"denied"});
   }
   if (scope.path == "/ws/close") co_return co_await send(asgi::WebSocketClose{});
+  if (scope.path == "/ws/flood") {
+    co_await send(asgi::WebSocketAccept{});
+    const std::string megabyte(1 << 20, 'x');
+    for (;;) {
+      co_await send(asgi::WebSocketMessage{megabyte, asgi::MessageType::binary});
+      ++probe->flood_sent;
+    }
+  }
   if (scope.path != "/ws/echo") throw asgi::UnsupportedScope();
   asgi::WebSocketAccept accept;
   if (!scope.subprotocols.empty()) accept.subprotocol = scope.subprotocols.front();

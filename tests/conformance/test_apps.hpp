@@ -31,6 +31,8 @@
 //                     Probe::websocket_disconnect
 //   /ws/deny          answers the handshake with 401 "denied" (the denial response)
 //   /ws/close         sends websocket.close before accepting (403)
+//   /ws/flood         accepts, then sends 1 MiB messages until the client goes,
+//                     counting them in Probe::flood_sent
 #pragma once
 
 #include <atomic>
@@ -50,6 +52,7 @@ struct Probe {
   // /double-send: 1 when the second send() was refused, 2 when it was not.
   std::atomic<int> second_send{0};
   std::atomic<int> websocket_disconnect{0};  // /ws/echo's websocket.disconnect code
+  std::atomic<int> flood_sent{0};            // /ws/flood's messages the server took
 };
 
 enum class AppKind { async, sync };

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "client/client.hpp"
 #include "tests/conformance/fixture.hpp"
@@ -155,6 +156,29 @@ TEST_P(WebSocketConformance, PeerThatStopsAnsweringPingsIsClosed) {
   // The raw client never answers the server's pings.
   EXPECT_TRUE(client.wait_closed(2000ms));
   EXPECT_TRUE(eventually([&] { return probe_->websocket_disconnect == 1011; }));
+}
+
+TEST_P(WebSocketConformance, ClientThatDoesNotReadHoldsTheAppsSendBack) {
+  start();
+  auto client = connect();
+  auto response = raw_handshake(client, "/ws/flood", "13");
+  if (!async_app()) {
+    EXPECT_EQ(response.status, 403);
+    return;
+  }
+  EXPECT_EQ(response.status, 101);
+  // The client reads nothing more: once the socket buffers are full, the
+  // app's send() waits instead of queueing messages in the server.
+  ASSERT_TRUE(eventually([&] { return probe_->flood_sent > 0; }));
+  // Stalled: the count stays the same for 40 polls in a row.
+  int sent = -1, unchanged = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        unchanged = std::exchange(sent, probe_->flood_sent.load()) == sent ? unchanged + 1 : 0;
+        return unchanged >= 40;
+      },
+      5000ms));
+  EXPECT_LT(sent, 64) << "messages of 1 MiB taken while nobody read";
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, WebSocketConformance, server_params(), param_name);

@@ -55,18 +55,18 @@ bool takes_websocket_path(const Config& config, const protocol::MessageHead& hea
   return config.ws == WsMode::auto_ && ws::is_upgrade_request(head);
 }
 
-WebSocketSession::WebSocketSession(StreamSocket& socket, const Config& config,
+WebSocketSession::WebSocketSession(StreamSocket socket, const Config& config,
                                    protocol::ServerConnection& http, std::optional<Endpoint> client,
-                                   std::shared_ptr<const void> owner)
-    : socket_(socket),
+                                   std::shared_ptr<const void> http_owner)
+    : socket_(std::move(socket)),
       config_(config),
-      http_(http),
+      http_(&http),
       client_(std::move(client)),
-      owner_(std::move(owner)),
-      changed_(socket.get_executor()),
-      reader_done_(socket.get_executor()),
-      keepalive_done_(socket.get_executor()),
-      ping_timer_(socket.get_executor()) {
+      http_owner_(std::move(http_owner)),
+      changed_(socket_.get_executor()),
+      reader_done_(socket_.get_executor()),
+      keepalive_done_(socket_.get_executor()),
+      ping_timer_(socket_.get_executor()) {
   // Neither coroutine runs until the app accepts.
   reader_done_.set();
   keepalive_done_.set();
@@ -78,17 +78,20 @@ asio::awaitable<void> WebSocketSession::run(const asgi::App& app, protocol::Mess
                                             const ConnectionScope& origin) {
   path_ = protocol::split_target(head.target).raw_path;
   // Whatever HTTP answer the handshake gets, the connection ends with it.
-  http_.close_after_response();
+  http_->close_after_response();
   auto checked = ws::check_upgrade(head);
   if (auto* refusal = std::get_if<ws::Refusal>(&checked)) {
     error_log()->info("WebSocket handshake refused ({}): {}", refusal->status, refusal->reason);
-    http_.send_response_start({refusal->status, std::move(refusal->headers)});
-    http_.send_response_body(refusal->reason, false);
-    log_cycle(http_, client_);
+    http_->send_response_start({refusal->status, std::move(refusal->headers)});
+    http_->send_response_body(refusal->reason, false);
+    log_cycle(*http_, client_);
     try {
-      co_await write_out(http_);
-    } catch (const asgi::ClientDisconnected&) {
+      co_await write_out(*http_);
+    } catch (const std::exception&) {
     }
+    release_http();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
     co_return;
   }
   upgrade_ = std::get<ws::Upgrade>(std::move(checked));
@@ -108,6 +111,22 @@ asio::awaitable<void> WebSocketSession::run(const asgi::App& app, protocol::Mess
     error = std::current_exception();
   }
   co_await finish(error);
+  release_http();
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+void WebSocketSession::release_http() {
+  http_ = nullptr;
+  http_owner_.reset();
+}
+
+void WebSocketSession::cancel() {
+  cancel_.emit(asio::cancellation_type::terminal);
+  peer_gone_ = true;
+  changed_.notify();
+  boost::system::error_code ignored;
+  socket_.close(ignored);
 }
 
 // ---- the app's receive() and send() ---------------------------------------------
@@ -142,9 +161,9 @@ asio::awaitable<void> WebSocketSession::send(asgi::SendEvent event) {
       // Closing before accepting refuses the handshake (spec: 403).
       if (denied_) throw asgi::ProtocolViolation("websocket.close during a denial response");
       denied_ = true;
-      http_.send_error_response(403);
+      http_->send_error_response(403);
       stage_ = Stage::finished;
-      co_await write_out(http_);
+      co_await write_out(*http_);
       co_return;
     }
     if (disconnect_ || ws_->close_sent()) co_return;
@@ -158,9 +177,9 @@ asio::awaitable<void> WebSocketSession::send(asgi::SendEvent event) {
              std::holds_alternative<asgi::HttpResponseBody>(event)) {
     if (ws_) throw asgi::ProtocolViolation(std::string(asgi::event_name(event)) + " after websocket.accept");
     denied_ = true;
-    send_event(http_, std::move(event));
-    if (http_.response_complete()) stage_ = Stage::finished;
-    co_await write_out(http_);
+    send_event(*http_, std::move(event));
+    if (http_->response_complete()) stage_ = Stage::finished;
+    co_await write_out(*http_);
   } else {
     throw asgi::ProtocolViolation(std::string(asgi::event_name(event)) + " sent in a websocket scope");
   }
@@ -178,16 +197,16 @@ asio::awaitable<void> WebSocketSession::accept(asgi::WebSocketAccept accept) {
   ws::Settings settings{ws::Role::server, config_.ws_max_size, std::nullopt};
   if (acceptance.deflate) settings.deflate = acceptance.deflate->params;
   ws_.emplace(settings);
-  ws_->receive_data(http_.take_input());
+  ws_->receive_data(http_->take_input());
   stage_ = Stage::open;
-  log_switch(http_, client_);
+  log_switch(*http_, client_);
+  // HTTP is over on this connection: its object goes (an open WebSocket at
+  // rest should cost little memory).
+  release_http();
   {
     OneWrite head{ws::accept_response(upgrade_, acceptance, config_.server_header)};
     co_await write_out(head);
   }
-  // HTTP is over on this connection: its buffers go (an open WebSocket at
-  // rest should cost little memory).
-  http_.shrink_buffers();
   // Only now: a pong the reader writes must follow the 101.
   auto executor = socket_.get_executor();
   reader_done_.reset();
@@ -204,14 +223,14 @@ asio::awaitable<void> WebSocketSession::finish(std::exception_ptr error) {
   if (!ws_) {
     // Never accepted: the HTTP connection answers, and closes.
     stage_ = Stage::finished;
-    if (!http_.response_started() && (!error || holds_exception<asgi::UnsupportedScope>(error))) {
-      http_.send_error_response(403);
-    } else if (end_cycle(http_, error, peer_gone_) == CycleEnd::abort) {
+    if (!http_->response_started() && (!error || holds_exception<asgi::UnsupportedScope>(error))) {
+      http_->send_error_response(403);
+    } else if (end_cycle(*http_, error, peer_gone_) == CycleEnd::abort) {
       co_return;
     }
-    log_cycle(http_, client_);
+    log_cycle(*http_, client_);
     try {
-      co_await write_out(http_);
+      co_await write_out(*http_);
     } catch (const std::exception&) {
       // The client went, or the caller cancelled: nothing left to say.
     }

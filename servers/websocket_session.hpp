@@ -4,9 +4,10 @@
 // connection's own thread. It drives protocol/'s WebSocket with a socket and
 // runs the async app for the websocket scope.
 //
-// The HTTP connection hands over its socket and its ServerConnection once it
-// has read a head that asks for WebSocket (takes_websocket_path). Until the
-// app accepts, every answer is HTTP and goes through that ServerConnection: a
+// The HTTP connection hands over its socket, for good, once it has read a
+// head that asks for WebSocket (takes_websocket_path), and lends its
+// ServerConnection until the handshake is answered. Until the app accepts,
+// every answer is HTTP and goes through that ServerConnection: a
 // handshake that fails a check (400, 426), the app's denial response, the
 // 403 of an app that closes, returns, or refuses the scope without accepting,
 // a 500 when it fails first. After websocket.accept the 101 is written, the
@@ -30,6 +31,7 @@
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -51,17 +53,19 @@ bool takes_websocket_path(const Config& config, const protocol::MessageHead& hea
 
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
  public:
-  // `socket` is open and non-blocking; `http` is its connection, with the
-  // upgrade request active. `owner` keeps both alive while any coroutine of
-  // the session runs (the driver's connection object; null when the driver
-  // outlives the session's executor).
-  WebSocketSession(StreamSocket& socket, const Config& config, protocol::ServerConnection& http,
-                   std::optional<Endpoint> client, std::shared_ptr<const void> owner);
+  // Takes `socket` (open, non-blocking) for good. `http` is its HTTP
+  // connection, with the upgrade request active: it answers the handshake
+  // when the app does not accept, and is let go as soon as the handshake is
+  // answered, with `http_owner`, which keeps it alive until then (the
+  // driver's connection object; null when the driver outlives the session).
+  WebSocketSession(StreamSocket socket, const Config& config, protocol::ServerConnection& http,
+                   std::optional<Endpoint> client, std::shared_ptr<const void> http_owner);
   ~WebSocketSession();
 
   // Runs the app for the websocket scope of `head`, and the connection until
-  // it is closed. Returns when the socket may be closed: every coroutine of
-  // the session has ended. Never throws but for the caller's cancellation.
+  // it is closed; then closes the socket. Returns when every coroutine of the
+  // session has ended. `head` and `origin` are used before the first
+  // suspension only. Never throws but for the caller's cancellation.
   boost::asio::awaitable<void> run(const asgi::App& app, protocol::MessageHead& head,
                                    const ConnectionScope& origin);
 
@@ -69,6 +73,10 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   // 1001, then the client gets a close frame with 1001. Before the app
   // accepted, nothing: the handshake's answer already closes the connection.
   void going_away();
+  // Shutdown timeout or a forced stop: the socket closes now, and whatever
+  // the app awaits is cancelled (spawn run() with cancellation_slot() bound).
+  void cancel();
+  boost::asio::cancellation_slot cancellation_slot() { return cancel_.slot(); }
 
  private:
   enum class Stage : std::uint8_t { handshake, open, finished };
@@ -92,12 +100,15 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   // The connection ends without a close handshake (a dead peer): the app
   // hears `code`, the reader stops.
   void drop(std::uint16_t code, std::string reason);
+  // The handshake is answered: the HTTP connection is not needed any more.
+  void release_http();
 
-  StreamSocket& socket_;
+  StreamSocket socket_;
   const Config& config_;
-  protocol::ServerConnection& http_;
+  protocol::ServerConnection* http_;  // null once the handshake is answered
   std::optional<Endpoint> client_;
-  std::shared_ptr<const void> owner_;
+  std::shared_ptr<const void> http_owner_;
+  boost::asio::cancellation_signal cancel_;
   std::string path_;  // for the error log
   protocol::websocket::Upgrade upgrade_;
   std::optional<protocol::websocket::Connection> ws_;

@@ -12,6 +12,7 @@
 #include "servers/listener.hpp"
 #include "servers/logging.hpp"
 #include "servers/loop/speculative_read.hpp"
+#include "servers/websocket_session.hpp"
 
 namespace csgi::servers::loop {
 
@@ -80,7 +81,7 @@ Connection::Connection(Socket socket, std::shared_ptr<LoopContext> context)
 Connection::~Connection() {
   unlist_from_watch();
   context_->connections.erase(this);
-  if (context_->stopping && context_->connections.empty()) context_->all_closed.set();
+  if (context_->stopping && context_->all_gone()) context_->all_closed.set();
 }
 
 asio::awaitable<void> Connection::run() {
@@ -97,10 +98,6 @@ asio::awaitable<void> Connection::run() {
 }
 
 void Connection::close_if_idle() {
-  if (phase_ == Phase::websocket) {
-    if (websocket_) websocket_->going_away();
-    return;
-  }
   if (phase_ == Phase::idle) {
     cancel_.emit(asio::cancellation_type::terminal);
     return;

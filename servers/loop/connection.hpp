@@ -38,7 +38,6 @@
 #include "servers/cycle.hpp"
 #include "servers/loop/loop_context.hpp"
 #include "servers/request_head.hpp"
-#include "servers/websocket_session.hpp"
 
 namespace csgi::servers::loop {
 
@@ -60,8 +59,6 @@ enum class Phase : std::uint8_t {
   // An error answer is written: draining what the client still sends before
   // the close, so that it reads the answer rather than a reset.
   lingering,
-  // The request switched to WebSocket: a WebSocketSession runs on the socket.
-  websocket,
   closed,
 };
 
@@ -144,7 +141,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   // every idle connection keeps.
   boost::asio::awaitable<bool> serve_request(asgi::Scope& scope);
   // A request that asks for WebSocket: the socket goes to a WebSocketSession
-  // (servers/websocket_session.hpp) until it closes (connection_websocket.cpp).
+  // (servers/websocket_session.hpp), listed in the context, and this
+  // connection ends (connection_websocket.cpp).
   boost::asio::awaitable<void> serve_websocket(protocol::MessageHead& head);
   // Around each call of the app: the watch for a disconnect starts once the
   // app yields to the loop (begin_app) and stops when it returns (end_app).
@@ -191,7 +189,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   Buffers buffers_ = Buffers::held;
   Interrupt interrupt_ = Interrupt::none;
   Watch watch_;
-  std::shared_ptr<WebSocketSession> websocket_;  // while phase_ is websocket
   bool peer_gone_ = false;  // the peer closed, or a read/write failed
   // The app's receive() or send() is in progress: a second one while it is
   // throws (asgi::PendingCall).

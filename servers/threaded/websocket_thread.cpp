@@ -68,7 +68,7 @@ void serve_websocket(int fd, const ConnectionContext& context, const ConnectionP
     return;
   }
   socket.non_blocking(true, error);
-  auto session = std::make_shared<WebSocketSession>(socket, context.config, conn, client, nullptr);
+  auto session = std::make_shared<WebSocketSession>(std::move(socket), context.config, conn, client, nullptr);
   asio::steady_timer stop_timer(io);
   bool done = false;
   asio::co_spawn(io, run_session(session, context.websocket_app, head, origin, stop_timer, done),

@@ -10,7 +10,7 @@
 PACKAGES := clang-19 lld-19 llvm-19 libclang-rt-19-dev cmake ninja-build ccache make \
             libboost1.81-dev node-llhttp libspdlog-dev libgtest-dev libgmock-dev \
             libcli11-dev libbenchmark-dev curl pkgconf \
-            nginx haproxy systemd openssl
+            nginx haproxy systemd openssl zlib1g-dev python3-websockets chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SANITIZE ?=

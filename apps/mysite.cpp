@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 
 #include "apps/builtin.hpp"
+#include "apps/mysite_websocket.hpp"
 #include "client/async_client.hpp"
 #include "client/client.hpp"
 #include "client/gather.hpp"
@@ -265,7 +266,8 @@ Application make_site(std::string name, bool async_api) {
   router.path("api/async/", web::AsyncView(api_async))
       .path("api/aggregated/", web::AsyncView(api_aggregated))
       .path("api/aggregated/sync/", web::SyncView(api_aggregated_sync));
-  return router.application(std::move(name));
+  add_chat_page(router);
+  return with_websockets(router.application(std::move(name)));
 }
 
 }  // namespace

@@ -14,6 +14,9 @@
 // and ?target=async (call /api/async/ instead of /api/). They find their own
 // server from the request's Host header.
 //
+// WebSocket (apps/mysite_websocket.hpp): /ws/echo/, the chat room /ws/chat/,
+// and /chat/, the page a browser opens to chat.
+//
 // `mysite-async` is the article's fix: the same site with /api/ async.
 #pragma once
 

@@ -20,6 +20,7 @@ namespace {
 using servers::Config;
 using servers::LifespanMode;
 using servers::ServerKind;
+using servers::WsMode;
 using namespace std::string_view_literals;
 
 [[noreturn]] void reject(std::string_view source, std::string_view text, std::string_view expected) {
@@ -146,6 +147,11 @@ struct Names<LifespanMode> {
                                      std::pair{"off"sv, LifespanMode::off}};
 };
 
+template <>
+struct Names<WsMode> {
+  static constexpr std::array values{std::pair{"auto"sv, WsMode::auto_}, std::pair{"none"sv, WsMode::none}};
+};
+
 template <class E>
   requires std::is_enum_v<E>
 struct Codec<E> {
@@ -215,7 +221,8 @@ Setting field(std::string name, T Config::*member, std::string section, std::str
 
 std::vector<Setting> make_table() {
   const std::string bind = "Binding", server = "Server", timeouts = "Timeouts",
-                    limits = "Limits", logging = "Logging", proxies = "Proxies";
+                    limits = "Limits", logging = "Logging", proxies = "Proxies",
+                    websocket = "WebSocket";
   return {
       field("host", &Config::host, bind, "Bind the socket to this host.", {.value_name = "HOST"}),
       field("port", &Config::port, bind, "Bind the socket to this port; 0 picks a free one."),
@@ -293,6 +300,21 @@ std::vector<Setting> make_table() {
             "Most header fields in a request; more gets 431.", {.minimum = 1}),
       field("limit-request-body", &Config::limit_request_body, limits,
             "Largest request body in bytes; larger gets 413 (none: no limit)."),
+
+      field("ws", &Config::ws, websocket,
+            "WebSocket: serve handshakes, or pass them to the app as plain HTTP requests."),
+      field("ws-max-size", &Config::ws_max_size, websocket,
+            "Largest WebSocket message in bytes; larger closes the connection with 1009.",
+            {.minimum = 1}),
+      field("ws-max-queue", &Config::ws_max_queue, websocket,
+            "Received WebSocket messages held for the app; above it, reading stops.",
+            {.minimum = 1}),
+      field("ws-ping-interval", &Config::ws_ping_interval, websocket,
+            "Send a WebSocket ping this often (0: never)."),
+      field("ws-ping-timeout", &Config::ws_ping_timeout, websocket,
+            "Close a WebSocket whose ping is not answered within this (1011)."),
+      field("ws-per-message-deflate", &Config::ws_per_message_deflate, websocket,
+            "Accept permessage-deflate compression when a WebSocket client offers it."),
 
       field("log-level", &Config::log_level, logging, "Lowest level of the error log.",
             {.choices = {"trace", "debug", "info", "warning", "error", "critical"}}),

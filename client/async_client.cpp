@@ -222,4 +222,8 @@ void StreamedResponse::close() {
   if (body_) body_->exchange.reset();
 }
 
+awaitable<WebSocket> AsyncClient::websocket_connect(std::string url, WebSocketOptions options) {
+  return client::websocket_connect(get_executor(), std::move(url), std::move(options));
+}
+
 }  // namespace csgi::client

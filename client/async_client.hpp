@@ -24,6 +24,7 @@
 #include "client/errors.hpp"
 #include "client/options.hpp"
 #include "client/response.hpp"
+#include "client/websocket.hpp"
 
 namespace csgi::client {
 
@@ -84,6 +85,10 @@ class AsyncClient {
   // through the StreamedResponse.
   awaitable<StreamedResponse> stream(std::string method, std::string url, Headers headers = {},
                                      std::string body = {}, RequestOptions options = {});
+
+  // Opens a WebSocket to the ws:// `url` (client/websocket.hpp), on this
+  // client's executor; it does not use the pool.
+  awaitable<WebSocket> websocket_connect(std::string url, WebSocketOptions options = {});
 
   // Pool figures for one origin ("http://127.0.0.1:8000"), for tests and stats.
   using PoolStats = client::PoolStats;

@@ -157,4 +157,56 @@ void ClientStream::close() {
   done.get_future().wait();
 }
 
+// ---- WebSocket ----------------------------------------------------------------
+
+struct ClientWebSocket::State {
+  std::shared_ptr<Client::Impl> client;
+  WebSocket socket;
+};
+
+ClientWebSocket::ClientWebSocket(std::unique_ptr<State> state) : state_(std::move(state)) {}
+ClientWebSocket::ClientWebSocket(ClientWebSocket&&) noexcept = default;
+ClientWebSocket& ClientWebSocket::operator=(ClientWebSocket&&) noexcept = default;
+
+ClientWebSocket::~ClientWebSocket() {
+  if (!state_) return;
+  // The socket belongs to the I/O thread: it is closed there. The client is
+  // not handed over with it, so that the last reference to the client is
+  // never dropped on its own I/O thread.
+  auto client = std::move(state_->client);
+  auto socket = std::make_shared<WebSocket>(std::move(state_->socket));
+  state_.reset();
+  client->call([socket = std::move(socket)]() mutable -> awaitable<void> {
+    socket.reset();
+    co_return;
+  });
+}
+
+void ClientWebSocket::send(std::string text) {
+  state_->client->call([&]() -> awaitable<void> { co_await state_->socket.send(std::move(text)); });
+}
+
+void ClientWebSocket::send_binary(std::string bytes) {
+  state_->client->call([&]() -> awaitable<void> { co_await state_->socket.send_binary(std::move(bytes)); });
+}
+
+std::optional<WebSocketReceived> ClientWebSocket::receive() {
+  return state_->client->call([&]() { return state_->socket.receive(); });
+}
+
+void ClientWebSocket::close(std::uint16_t code, std::string reason) {
+  state_->client->call([&]() -> awaitable<void> { co_await state_->socket.close(code, std::move(reason)); });
+}
+
+const std::optional<std::string>& ClientWebSocket::subprotocol() const { return state_->socket.subprotocol(); }
+std::uint16_t ClientWebSocket::close_code() const { return state_->socket.close_code(); }
+
+ClientWebSocket Client::websocket_connect(std::string url, WebSocketOptions options) {
+  auto& async = impl_->async;
+  auto socket = impl_->call([&]() -> awaitable<WebSocket> {
+    co_return co_await async.websocket_connect(std::move(url), std::move(options));
+  });
+  return ClientWebSocket(std::make_unique<ClientWebSocket::State>(impl_, std::move(socket)));
+}
+
 }  // namespace csgi::client

@@ -50,6 +50,28 @@ class ClientStream {
   Response head_;
 };
 
+// A WebSocket opened by Client::websocket_connect: WebSocket's calls, blocking.
+// Use it from one thread at a time.
+class ClientWebSocket {
+ public:
+  ClientWebSocket(ClientWebSocket&&) noexcept;
+  ClientWebSocket& operator=(ClientWebSocket&&) noexcept;
+  ~ClientWebSocket();
+
+  void send(std::string text);
+  void send_binary(std::string bytes);
+  std::optional<WebSocketReceived> receive();
+  void close(std::uint16_t code = 1000, std::string reason = {});
+  const std::optional<std::string>& subprotocol() const;
+  std::uint16_t close_code() const;
+
+ private:
+  friend class Client;
+  struct State;
+  explicit ClientWebSocket(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
 class Client {
  public:
   explicit Client(ClientOptions options = {});
@@ -67,6 +89,8 @@ class Client {
   Response delete_(std::string url, RequestOptions options = {});
   ClientStream stream(std::string method, std::string url, Headers headers = {},
                       std::string body = {}, RequestOptions options = {});
+
+  ClientWebSocket websocket_connect(std::string url, WebSocketOptions options = {});
 
   AsyncClient::PoolStats pool_stats(const std::string& origin) const;
   void close_idle();

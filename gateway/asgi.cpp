@@ -16,6 +16,9 @@ std::string_view event_name(const ReceiveEvent& event) {
                         [](const HttpDisconnect&) { return "http.disconnect"; },
                         [](const LifespanStartup&) { return "lifespan.startup"; },
                         [](const LifespanShutdown&) { return "lifespan.shutdown"; },
+                        [](const WebSocketConnect&) { return "websocket.connect"; },
+                        [](const WebSocketMessage&) { return "websocket.receive"; },
+                        [](const WebSocketDisconnect&) { return "websocket.disconnect"; },
                     },
                     event);
 }
@@ -30,6 +33,9 @@ std::string_view event_name(const SendEvent& event) {
           [](const LifespanStartupFailed&) { return "lifespan.startup.failed"; },
           [](const LifespanShutdownComplete&) { return "lifespan.shutdown.complete"; },
           [](const LifespanShutdownFailed&) { return "lifespan.shutdown.failed"; },
+          [](const WebSocketAccept&) { return "websocket.accept"; },
+          [](const WebSocketMessage&) { return "websocket.send"; },
+          [](const WebSocketClose&) { return "websocket.close"; },
       },
       event);
 }

@@ -7,7 +7,9 @@
 // each direction, so sending an incoming event does not compile.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -21,7 +23,7 @@ namespace csgi::asgi {
 template <class T>
 using awaitable = boost::asio::awaitable<T>;
 
-enum class ScopeType { http, lifespan };
+enum class ScopeType { http, lifespan, websocket };
 
 // The connection scope (spec/async.md, "HTTP connection scope").
 struct Scope {
@@ -40,6 +42,9 @@ struct Scope {
   std::shared_ptr<State> state;       // shared with lifespan; null when the server has none
   Extensions extensions;
   TraceContext trace;                 // this request's span and its caller's (runtime/trace.hpp)
+  // websocket scopes: the subprotocols the client offered, in its order
+  // (spec/websocket.md); empty for http.
+  std::vector<std::string> subprotocols;
 };
 
 // ---- receive events (server -> app) --------------------------------------
@@ -55,7 +60,27 @@ struct HttpDisconnect {};
 struct LifespanStartup {};
 struct LifespanShutdown {};
 
-using ReceiveEvent = std::variant<HttpRequest, HttpDisconnect, LifespanStartup, LifespanShutdown>;
+// websocket.connect: the client asks to open the WebSocket (spec/websocket.md).
+struct WebSocketConnect {};
+// Whether a WebSocket message is text (valid UTF-8) or binary.
+enum class MessageType : std::uint8_t { text, binary };
+// websocket.receive (in ReceiveEvent) and websocket.send (in SendEvent): one
+// whole message, from the client or to it. The one type serves both
+// directions, so that an echo sends what it received as it is.
+struct WebSocketMessage {
+  std::string data;
+  MessageType type = MessageType::text;
+};
+// websocket.disconnect: the WebSocket is closed; `code` is the client's close
+// code, ours when the server closed it (1001 on shutdown), 1005 for a close
+// without a code, 1006 when the connection broke without one.
+struct WebSocketDisconnect {
+  std::uint16_t code = 1005;
+  std::string reason;
+};
+
+using ReceiveEvent = std::variant<HttpRequest, HttpDisconnect, LifespanStartup, LifespanShutdown,
+                                  WebSocketConnect, WebSocketMessage, WebSocketDisconnect>;
 
 // ---- send events (app -> server) -----------------------------------------
 
@@ -85,9 +110,24 @@ struct LifespanShutdownFailed {
   std::string message;
 };
 
+// websocket.accept: open the WebSocket, with one of the offered subprotocols
+// (or none) and extra response fields.
+struct WebSocketAccept {
+  std::optional<std::string> subprotocol;
+  Headers headers;
+};
+// websocket.close: close the WebSocket with `code` (1000, 1001, 1003,
+// 1007-1014 or 3000-4999) and a reason of at most 123 bytes; before
+// websocket.accept, refuses the handshake with 403.
+struct WebSocketClose {
+  std::uint16_t code = 1000;
+  std::string reason;
+};
+
 using SendEvent =
     std::variant<HttpResponseStart, HttpResponseBody, HttpResponseTrailers, LifespanStartupComplete,
-                 LifespanStartupFailed, LifespanShutdownComplete, LifespanShutdownFailed>;
+                 LifespanStartupFailed, LifespanShutdownComplete, LifespanShutdownFailed,
+                 WebSocketAccept, WebSocketMessage, WebSocketClose>;
 
 // The event name the spec uses ("http.response.start", ...).
 std::string_view event_name(const ReceiveEvent& event);

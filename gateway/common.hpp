@@ -20,7 +20,7 @@
 namespace csgi {
 
 // The version of spec/ that these types implement.
-inline constexpr std::string_view spec_version = "1.0";
+inline constexpr std::string_view spec_version = "1.1";
 
 // Application state that lifespan startup fills and every request sees
 // (spec/lifespan.md, "State"). Thread-safe: a sync app may read it from several
@@ -53,6 +53,10 @@ class State {
 struct Extensions {
   // The server sends trailers that the app announces in http.response.start.
   bool http_response_trailers = false;
+  // websocket scopes: before websocket.accept, the app may refuse the
+  // handshake with a whole HTTP response (http.response.start and
+  // http.response.body), which the server sends as it is.
+  bool websocket_http_response = false;
 };
 
 // what() of the exception `error` holds, for logs and tests: "" when `error` is

@@ -223,6 +223,12 @@ class ServerConnection {
   // Drop buffer capacity (idle keep-alive connections keep little memory).
   void shrink_buffers();
 
+  // The request switches protocols (a WebSocket handshake the server
+  // accepted): the bytes read after its head, which belong to the new
+  // protocol, are handed over, and this connection is done (next_event()
+  // returns Closed). Precondition: a request is active.
+  std::string take_input();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

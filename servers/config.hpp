@@ -15,6 +15,9 @@ namespace csgi::servers {
 
 enum class ServerKind { loop, threaded };
 enum class LifespanMode { auto_, on, off };
+// --ws: serve WebSocket handshakes (auto), or pass them to the app as plain
+// HTTP requests (none).
+enum class WsMode { auto_, none };
 
 struct Config {
   // Where to listen: a TCP host and port, a Unix socket path, or an inherited fd.
@@ -54,6 +57,14 @@ struct Config {
   std::size_t limit_request_head = protocol::default_limits::request_head;      // 431 above it
   std::size_t limit_request_fields = protocol::default_limits::request_fields;  // 431 above it
   std::optional<std::uint64_t> limit_request_body;  // 413 above it
+
+  // WebSocket (spec/websocket.md, "Settings"), with uvicorn's names.
+  WsMode ws = WsMode::auto_;
+  std::uint64_t ws_max_size = 16 * 1024 * 1024;       // largest message: 1009 above it
+  std::size_t ws_max_queue = 32;                      // received messages the app has not taken
+  std::chrono::milliseconds ws_ping_interval{20000};  // 0: no keepalive pings
+  std::chrono::milliseconds ws_ping_timeout{20000};   // no pong in this long closes (1011)
+  bool ws_per_message_deflate = true;                 // accept permessage-deflate offers
 
   LifespanMode lifespan = LifespanMode::auto_;
   std::string log_level = "info";

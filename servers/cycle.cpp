@@ -68,11 +68,23 @@ void log_request_error(const protocol::ServerConnection& conn, const protocol::R
                     error.error.message(), error.status);
 }
 
-void log_cycle(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client) {
-  if (conn.status() == 0 || !access_log_enabled()) return;
+namespace {
+
+void log_line(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client, int status) {
+  if (status == 0 || !access_log_enabled()) return;
   std::string peer = peer_name(client);
   auto [path, query] = protocol::split_target(conn.raw_target());
-  log_access(peer, conn.method(), path, query, conn.http_version(), conn.status());
+  log_access(peer, conn.method(), path, query, conn.http_version(), status);
+}
+
+}  // namespace
+
+void log_cycle(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client) {
+  log_line(conn, client, conn.status());
+}
+
+void log_switch(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client) {
+  log_line(conn, client, 101);
 }
 
 }  // namespace csgi::servers

@@ -60,5 +60,8 @@ void log_request_error(const protocol::ServerConnection& conn, const protocol::R
 // Writes the access line for the current request of `conn` (if its response
 // started). `client` is the peer, as in the scope.
 void log_cycle(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client);
+// The access line of a request that switched protocols: its status is 101,
+// which the request's own response never carries.
+void log_switch(const protocol::ServerConnection& conn, const std::optional<Endpoint>& client);
 
 }  // namespace csgi::servers

@@ -205,4 +205,14 @@ asgi::awaitable<std::unique_ptr<Exchange>> AsyncClient::start(asgi::Scope scope)
   co_return std::make_unique<Exchange>(state);
 }
 
+asgi::awaitable<std::unique_ptr<TestWebSocket>> AsyncClient::websocket_connect(
+    std::string target, std::vector<std::string> subprotocols, Headers headers) {
+  asgi::Scope scope = factory.scope("GET", target, std::move(headers));
+  scope.type = asgi::ScopeType::websocket;
+  scope.scheme = "ws";
+  scope.subprotocols = std::move(subprotocols);
+  scope.extensions.websocket_http_response = true;
+  co_return co_await open_websocket(app_, std::move(scope));
+}
+
 }  // namespace csgi::testing

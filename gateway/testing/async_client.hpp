@@ -22,11 +22,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway/app.hpp"
 #include "gateway/asgi.hpp"
 #include "gateway/testing/request_factory.hpp"
 #include "gateway/testing/test_response.hpp"
+#include "gateway/testing/websocket.hpp"
 
 namespace csgi::testing {
 
@@ -84,6 +86,11 @@ class AsyncClient {
   // Transfer-Encoding to describe it.
   asgi::awaitable<std::unique_ptr<Exchange>> open(std::string method, std::string target,
                                                   Headers headers = {});
+
+  // Opens a WebSocket to the app at `target` (gateway/testing/websocket.hpp),
+  // offering `subprotocols`. Throws WebSocketRefused when the app refuses.
+  asgi::awaitable<std::unique_ptr<TestWebSocket>> websocket_connect(
+      std::string target, std::vector<std::string> subprotocols = {}, Headers headers = {});
 
   RequestFactory factory;
 

@@ -13,6 +13,7 @@
 #include "servers/logging.hpp"
 #include "servers/loop/speculative_read.hpp"
 #include "servers/proxy_preamble.hpp"
+#include "servers/websocket_session.hpp"
 
 namespace csgi::servers::loop {
 
@@ -92,7 +93,7 @@ Connection::~Connection() {
   first_request_started();  // or never will
   unlist_from_watch();
   context_->connections.erase(this);
-  if (context_->stopping && context_->connections.empty()) context_->all_closed.set();
+  if (context_->stopping && context_->all_gone()) context_->all_closed.set();
 }
 
 asio::awaitable<void> Connection::run() {
@@ -137,6 +138,7 @@ asio::awaitable<void> Connection::serve() {
     auto event = conn_.next_event();
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
       phase_ = Phase::serving;
+      if (takes_websocket_path(config, *started->head)) co_return co_await serve_websocket(*started->head);
       asgi::Scope scope;
       fill_scope(scope, *started->head, origin_);
       if (!co_await serve_request(scope)) co_return;

@@ -152,6 +152,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   // request needs while it runs is not part of the frame of serve(), which
   // every idle connection keeps.
   boost::asio::awaitable<bool> serve_request(asgi::Scope& scope);
+  // A request that asks for WebSocket: the socket goes to a WebSocketSession
+  // (servers/websocket_session.hpp), listed in the context, and this
+  // connection ends (connection_websocket.cpp).
+  boost::asio::awaitable<void> serve_websocket(protocol::MessageHead& head);
   // Around each call of the app: the watch for a disconnect starts once the
   // app yields to the loop (begin_app) and stops when it returns (end_app).
   void begin_app();

@@ -22,6 +22,13 @@
 namespace csgi::servers::loop {
 
 class Connection;
+}  // namespace csgi::servers::loop
+
+namespace csgi::servers {
+class WebSocketSession;
+}  // namespace csgi::servers
+
+namespace csgi::servers::loop {
 
 struct LoopContext {
   LoopContext(const Config& config, const boost::asio::any_io_executor& executor)
@@ -48,7 +55,11 @@ struct LoopContext {
   // first request starts cancels (that freed room here).
   boost::asio::steady_timer* waiting_for_room = nullptr;
   bool stopping = false;  // graceful shutdown began: no keep-alive after this
-  AsyncEvent all_closed;  // set when `connections` empties while stopping
+  // Open WebSockets: each outlives the HTTP connection that accepted it.
+  std::unordered_set<std::shared_ptr<WebSocketSession>> websockets;
+  AsyncEvent all_closed;  // set when both sets are empty while stopping
+
+  bool all_gone() const { return connections.empty() && websockets.empty(); }
 
   // True when a new request must be answered 503 (--limit-concurrency): the
   // limit counts requests in flight, not connections (spec/servers.md).

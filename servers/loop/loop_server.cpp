@@ -25,6 +25,7 @@
 #include "servers/cycle.hpp"
 #include "servers/logging.hpp"
 #include "servers/loop/connection.hpp"
+#include "servers/websocket_session.hpp"
 #include "servers/supervisor/exit_codes.hpp"
 #include "servers/worker_hooks.hpp"
 
@@ -284,16 +285,21 @@ asio::awaitable<void> LoopServer::shut_down() {
   auto snapshot = [this] {
     return std::vector<Connection*>(context_->connections.begin(), context_->connections.end());
   };
+  auto websockets = [this] {
+    return std::vector(context_->websockets.begin(), context_->websockets.end());
+  };
   for (Connection* connection : snapshot()) connection->close_if_idle();
-  if (context_->connections.empty()) co_return;
+  for (const auto& websocket : websockets()) websocket->going_away();
+  if (context_->all_gone()) co_return;
 
   log_waiting_for_connections();
   asio::steady_timer timer(io_, config_.timeout_graceful_shutdown);
   co_await (context_->all_closed.wait() || timer.async_wait(use_awaitable) || force_stop_.wait());
-  if (context_->connections.empty()) co_return;
+  if (context_->all_gone()) co_return;
 
-  log_cancelling_connections(context_->connections.size());
+  log_cancelling_connections(context_->connections.size() + context_->websockets.size());
   for (Connection* connection : snapshot()) connection->cancel();
+  for (const auto& websocket : websockets()) websocket->cancel();
   timer.expires_after(cancel_grace);
   co_await (context_->all_closed.wait() || timer.async_wait(use_awaitable));
 }

@@ -16,6 +16,8 @@
 #include "servers/request_head.hpp"
 #include "servers/threaded/blocking_socket.hpp"
 #include "servers/threaded/connection_pool.hpp"
+#include "servers/threaded/websocket_thread.hpp"
+#include "servers/websocket_session.hpp"
 
 namespace csgi::servers::threaded {
 
@@ -227,6 +229,10 @@ bool Driver::serve() {
     }
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
       fresh = false;
+      if (takes_websocket_path(config(), *started->head)) {
+        serve_websocket(fd_, context_, pool_, conn_, *started->head, origin_, client_);
+        return false;
+      }
       bool polite = true;
       if (!serve_request(*started->head, polite)) return polite;
       idle = true;

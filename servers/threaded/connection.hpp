@@ -41,6 +41,9 @@ struct ConnectionContext {
   // The async app inside `app` when it is one (asgi_to_wsgi): called with the
   // Scope built from the request head, without an Environ in between.
   const AsyncAppAsSync* async_app;
+  // The app's async form, for WebSocket connections: each runs it on a loop
+  // of its own thread (websocket_thread.hpp).
+  asgi::App websocket_app;
   std::shared_ptr<State> state;   // lifespan state, in every request's environ
   protocol::Limits limits;
   // --limit-max-requests, counted as on the loop server (count() is

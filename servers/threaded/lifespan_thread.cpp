@@ -22,6 +22,7 @@ struct LifespanThread::Impl {
   // The executor a sync app's async form runs its sync code on.
   SyncExecutor sync_executor{1};
   std::unique_ptr<Lifespan> lifespan;
+  asgi::App async_app;
   std::thread thread;
 
   // Runs `function` on the loop thread and waits for its result.
@@ -59,10 +60,9 @@ LifespanThread::LifespanThread(LifespanMode mode, const Application& app,
   if (!app.as_async) mode = LifespanMode::off;
   try {
     impl_->lifespan = impl_->on_loop([&] {
-      asgi::App async_app =
-          mode == LifespanMode::off ? asgi::App{} : app.as_async(impl_->sync_executor);
-      return make_lifespan(mode, std::move(async_app), impl_->context.get_executor(),
-                           return_timeout);
+      if (app.as_async) impl_->async_app = app.as_async(impl_->sync_executor);
+      return make_lifespan(mode, mode == LifespanMode::off ? asgi::App{} : impl_->async_app,
+                           impl_->context.get_executor(), return_timeout);
     });
   } catch (...) {
     // The app's async form could not be built: no destructor runs, so the
@@ -91,6 +91,8 @@ bool LifespanThread::startup() {
 void LifespanThread::shutdown() {
   impl_->await_on_loop([this] { return impl_->lifespan->shutdown(); });
 }
+
+const asgi::App& LifespanThread::async_app() const { return impl_->async_app; }
 
 std::shared_ptr<State> LifespanThread::state() const { return impl_->lifespan->state(); }
 

@@ -37,6 +37,11 @@ class LifespanThread {
   // The state every request's environ shares with the lifespan scope.
   std::shared_ptr<State> state() const;
 
+  // The app's async form, built with the sync executor of this thread: the
+  // threaded server runs it for WebSocket connections, each on a loop of the
+  // connection's own thread (spec/websocket.md). Empty when the app has none.
+  const asgi::App& async_app() const;
+
  private:
   struct Impl;
   void stop_loop();

@@ -92,7 +92,8 @@ class ThreadedServer final : public Server {
   }
 
  private:
-  std::shared_ptr<ConnectionPool> make_pool(wsgi::App app, std::shared_ptr<State> state,
+  std::shared_ptr<ConnectionPool> make_pool(wsgi::App app, asgi::App websocket_app,
+                                            std::shared_ptr<State> state,
                                             WorkerHooks& hooks);
   void accept_until_stopped(ConnectionPool& pool, WorkerHooks& hooks);
   void accept_ready(ConnectionPool& pool);
@@ -134,7 +135,7 @@ int ThreadedServer::run(const RunOptions& options) {
       started(false);
       return worker_exit::boot_failed;
     }
-    auto pool = make_pool(std::move(app), lifespan->state(), hooks_of(options));
+    auto pool = make_pool(std::move(app), lifespan->async_app(), lifespan->state(), hooks_of(options));
     error_log()->info("Threaded server: up to {} connection threads", config_.thread_count());
     if (options.log_url) log_running_on(listener_.url());
     started(true);
@@ -160,13 +161,14 @@ int ThreadedServer::run(const RunOptions& options) {
   }
 }
 
-std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(wsgi::App app,
+std::shared_ptr<ConnectionPool> ThreadedServer::make_pool(wsgi::App app, asgi::App websocket_app,
                                                           std::shared_ptr<State> state,
                                                           WorkerHooks& hooks) {
   // Shared with the connection threads, which may outlive run() when an app
   // ignores the shutdown timeout.
   auto context = std::make_shared<threaded::ConnectionContext>(config_, std::move(app),
                                                                std::move(state));
+  context->websocket_app = std::move(websocket_app);
   context->request_budget.start(config_.limit_max_requests, hooks, [this] { stop(); });
 
   threaded::PoolOptions pool_options;

@@ -70,8 +70,40 @@ struct SetOnExit {
   ~SetOnExit() { flag = true; }
 };
 
+awaitable<void> serve_websocket(std::shared_ptr<Probe> probe, asgi::Scope scope,
+                                asgi::Receive receive, asgi::Send send) {
+  co_await receive();  // websocket.connect
+  if (scope.path == "/ws/deny") {
+    co_await send(asgi::HttpResponseStart{401, {{"content-type", "text/plain"}}});
+    co_return co_await send(asgi::HttpResponseBody{"denied"});
+  }
+  if (scope.path == "/ws/close") co_return co_await send(asgi::WebSocketClose{});
+  if (scope.path == "/ws/flood") {
+    co_await send(asgi::WebSocketAccept{});
+    const std::string megabyte(1 << 20, 'x');
+    for (;;) {
+      co_await send(asgi::WebSocketMessage{megabyte, asgi::MessageType::binary});
+      ++probe->flood_sent;
+    }
+  }
+  if (scope.path != "/ws/echo") throw asgi::UnsupportedScope();
+  asgi::WebSocketAccept accept;
+  if (!scope.subprotocols.empty()) accept.subprotocol = scope.subprotocols.front();
+  co_await send(std::move(accept));
+  for (;;) {
+    auto event = co_await receive();
+    if (auto* gone = std::get_if<asgi::WebSocketDisconnect>(&event)) {
+      probe->websocket_disconnect = gone->code;
+      co_return;
+    }
+    co_await send(std::get<asgi::WebSocketMessage>(std::move(event)));
+  }
+}
+
 awaitable<void> serve_http_async(std::shared_ptr<Probe> probe, asgi::Scope scope,
                                  asgi::Receive receive, asgi::Send send) {
+  if (scope.type == asgi::ScopeType::websocket)
+    co_return co_await serve_websocket(probe, std::move(scope), std::move(receive), std::move(send));
   const std::string& path = scope.path;
   if (path == "/hello") co_return co_await answer(send, 200, "Hello, world!");
   if (path == "/echo") co_return co_await answer(send, 200, co_await read_body(receive));

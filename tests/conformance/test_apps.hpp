@@ -24,6 +24,15 @@
 //   /double-send      sends pieces, each with a second send() beside it, until
 //                     one is pending when its second comes (the client must not
 //                     read); sets Probe::second_send and throws (async only)
+//
+// WebSocket (async only; the sync app's adapter refuses the scope: 403):
+//   /ws/echo          accepts (with the first subprotocol offered), echoes every
+//                     message, records the disconnect's code in
+//                     Probe::websocket_disconnect
+//   /ws/deny          answers the handshake with 401 "denied" (the denial response)
+//   /ws/close         sends websocket.close before accepting (403)
+//   /ws/flood         accepts, then sends 1 MiB messages until the client goes,
+//                     counting them in Probe::flood_sent
 #pragma once
 
 #include <atomic>
@@ -42,6 +51,8 @@ struct Probe {
   std::atomic<int> slow_finished{0};         // /slow requests that completed
   // /double-send: 1 when the second send() was refused, 2 when it was not.
   std::atomic<int> second_send{0};
+  std::atomic<int> websocket_disconnect{0};  // /ws/echo's websocket.disconnect code
+  std::atomic<int> flood_sent{0};            // /ws/flood's messages the server took
 };
 
 enum class AppKind { async, sync };

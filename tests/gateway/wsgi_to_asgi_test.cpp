@@ -596,10 +596,13 @@ TEST(RunSync, AQueuedCallCancelledBeforeItStartsNeverRuns) {
                           outcome = e;
                           done = true;
                         }));
-  // Queue both calls, then cancel the second on the loop's thread.
+  // Queue both calls, then cancel the second. co_spawn hands a cancellation
+  // to the coroutine through its executor, so the loop must run to deliver
+  // it, before the held thread is let go.
   context.poll();
   busy.wait_until_held();
   cancel.emit(boost::asio::cancellation_type::terminal);
+  context.poll();
   busy.release();
   context.run();
   EXPECT_TRUE(done);

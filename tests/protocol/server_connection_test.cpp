@@ -411,3 +411,20 @@ TEST(RequestTarget, FormsSplitIntoPathAndQuery) {
 
 }  // namespace
 }  // namespace csgi::protocol
+
+namespace csgi::protocol::testing {
+namespace {
+
+TEST(ServerConnectionUpgrade, WebSocketHeadReportsUpgradeAndHandsOverTheBytesAfterIt) {
+  Harness h;
+  auto head = h.start(
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+      "\x81\x85" "frame");
+  EXPECT_TRUE(head.upgrade);
+  EXPECT_EQ(h.conn.take_input(), "\x81\x85" "frame");
+  EXPECT_TRUE(std::holds_alternative<Closed>(h.conn.next_event()));
+}
+
+}  // namespace
+}  // namespace csgi::protocol::testing

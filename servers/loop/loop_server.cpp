@@ -232,7 +232,7 @@ asio::awaitable<void> LoopServer::shut_down() {
   auto snapshot = [this] {
     return std::vector<Connection*>(context_->connections.begin(), context_->connections.end());
   };
-  for (Connection* connection : snapshot()) connection->close_if_idle();
+  for (Connection* connection : snapshot()) connection->stop_gracefully();
   if (context_->connections.empty()) co_return;
 
   log_waiting_for_connections();

@@ -193,9 +193,11 @@ TEST_P(Conformance, ServerStaysUpAfterAppErrors) {
 
 TEST_P(Conformance, LifespanStateVisibleToRequests) {
   start();
-  RawClient client = connect();
-  client.send_request("GET", "/state");
-  EXPECT_EQ(client.read_response().body, "hello from startup");
+  {
+    RawClient client = connect();
+    client.send_request("GET", "/state");
+    EXPECT_EQ(client.read_response().body, "hello from startup");
+  }  // closed: a stop would leave an idle connection its keep-alive timeout
   server_->stop();
   EXPECT_EQ(server_->wait(), 0);
   EXPECT_TRUE(probe_->shutdown_ran.load());
@@ -232,6 +234,8 @@ TEST_P(Conformance, GracefulShutdownFinishesRequestInFlight) {
   EXPECT_EQ(last.status, 200);
   EXPECT_EQ(last.header("connection"), "close");
   EXPECT_TRUE(idle.wait_closed(1000ms));
+  idle.close();  // a server may linger until its client has closed too
+  busy.close();
   EXPECT_EQ(server_->wait(), 0);
 }
 

@@ -230,6 +230,12 @@ TEST_F(Proxies, NginxLosesNoRequestWhileAnInstanceUpgradesWithUsr2) {
   ASSERT_TRUE(loop.wait_for(false, 50)) << proxy.log();
   csgi.signal(SIGUSR2);
   ASSERT_TRUE(csgi.wait_for_log("is ready: stopping this one", 1, 10s)) << csgi.log();
+  static const std::regex ready(R"(New supervisor \(pid:(\d+)\) is ready)");
+  std::smatch match;
+  std::string log = csgi.log();
+  ASSERT_TRUE(std::regex_search(log, match, ready)) << log;
+  servers::testing::AdoptedProcess successor;
+  successor.adopt(static_cast<pid_t>(std::stoi(match[1])));
   EXPECT_EQ(csgi.wait_exit(10s), 0) << csgi.log();
   ASSERT_TRUE(loop.wait_for(false, 100)) << proxy.log();  // the new supervisor's workers
   loop.stop();
@@ -237,14 +243,7 @@ TEST_F(Proxies, NginxLosesNoRequestWhileAnInstanceUpgradesWithUsr2) {
               loop.answered(), loop.failed(), upstream_failures(proxy));
   EXPECT_EQ(loop.failed(), 0) << proxy.log();
   EXPECT_EQ(upstream_failures(proxy), 0u) << proxy.log();
-
-  static const std::regex ready(R"(New supervisor \(pid:(\d+)\) is ready)");
-  std::smatch match;
-  std::string log = csgi.log();
-  ASSERT_TRUE(std::regex_search(log, match, ready)) << log;
-  pid_t successor = static_cast<pid_t>(std::stoi(match[1]));
-  ::kill(successor, SIGTERM);
-  EXPECT_EQ(servers::testing::wait_exit(successor, 10s), 0) << csgi.log();
+  EXPECT_EQ(successor.stop(), 0) << csgi.log();
 }
 
 TEST_F(Proxies, HaproxySendsTheClientWithTheProxyProtocol) {

@@ -143,6 +143,8 @@ TEST_P(ZeroDowntimeTest, Usr2UnderKeepAliveLoadHandsOverToANewSupervisorAndLoses
   ASSERT_TRUE(csgi.wait_for_log("is ready: stopping this one", 1, milliseconds(10000))) << csgi.log();
   pid_t successor = new_supervisor(csgi.log());
   ASSERT_NE(successor, 0) << csgi.log();
+  AdoptedProcess new_supervisor_process;
+  new_supervisor_process.adopt(successor);
   EXPECT_EQ(csgi.wait_exit(milliseconds(10000)), 0) << csgi.log();
   ASSERT_TRUE(load.flows(200)) << csgi.log();
   load.stop();
@@ -152,8 +154,7 @@ TEST_P(ZeroDowntimeTest, Usr2UnderKeepAliveLoadHandsOverToANewSupervisorAndLoses
   auto new_workers = children_of(successor);
   EXPECT_EQ(new_workers.size(), 2u);
   for (pid_t pid : old_workers) EXPECT_EQ(std::count(new_workers.begin(), new_workers.end(), pid), 0);
-  ::kill(successor, SIGTERM);
-  EXPECT_EQ(wait_exit(successor, milliseconds(10000)), 0) << csgi.log();
+  EXPECT_EQ(new_supervisor_process.stop(), 0) << csgi.log();
 }
 
 INSTANTIATE_TEST_SUITE_P(ServerKinds, ZeroDowntimeTest, ::testing::Values("loop", "threaded"));

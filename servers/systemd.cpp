@@ -38,6 +38,18 @@ std::vector<std::string> split_names(const char* names) {
   return out;
 }
 
+// After an upgrade's READY=1 went to the supervisor being replaced, the
+// service manager is told the rest.
+void report_to_manager() {
+  const char* manager = std::getenv(manager_socket_variable);
+  if (!manager) return;
+  if (*manager)
+    ::setenv("NOTIFY_SOCKET", manager, 1);
+  else
+    ::unsetenv("NOTIFY_SOCKET");  // no manager: nobody else listens
+  ::unsetenv(manager_socket_variable);
+}
+
 }  // namespace
 
 std::optional<int> listen_fd(std::string_view name) {
@@ -73,6 +85,7 @@ void notify(std::string_view state) {
                size) < 0)
     error_log()->debug("systemd notice {} not sent: {}", state, std::strerror(errno));
   ::close(fd);
+  if (state == "READY=1") report_to_manager();
 }
 
 }  // namespace csgi::servers::systemd

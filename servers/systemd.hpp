@@ -27,6 +27,13 @@ std::optional<int> listen_fd(std::string_view name);
 // NOTIFY_SOCKET names (a path, or an abstract socket for '@'). Does nothing
 // when it is unset; a failure to send is logged at debug level and ignored:
 // a service runs the same without a manager that listens.
+//
+// A supervisor started by an upgrade (USR2) first reports to the supervisor
+// it replaces: NOTIFY_SOCKET is that one's socket, and the service manager's
+// is in `manager_socket_variable` (empty: none). Once READY=1 is sent, later
+// notices go to the manager's socket.
 void notify(std::string_view state);
+
+inline constexpr const char* manager_socket_variable = "CSGI_MANAGER_NOTIFY_SOCKET";
 
 }  // namespace csgi::servers::systemd

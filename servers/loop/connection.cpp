@@ -109,11 +109,7 @@ asio::awaitable<void> Connection::run() {
   close_socket();
 }
 
-void Connection::close_if_idle() {
-  if (phase_ == Phase::idle) {
-    cancel_.emit(asio::cancellation_type::terminal);
-    return;
-  }
+void Connection::stop_gracefully() {
   // The response not yet started says that the connection closes after it.
   conn_.close_after_response();
 }
@@ -146,7 +142,6 @@ asio::awaitable<void> Connection::serve() {
       deadline = coarse_steady_now() + config.timeout_keep_alive;
     } else if (std::holds_alternative<protocol::NeedData>(event)) {
       enter_read_phase(deadline);
-      if (phase_ == Phase::idle && context_->stopping) co_return;
       if (!start_wait(deadline)) co_return co_await time_out();
       boost::system::error_code error;
       if (buffers_ == Buffers::given_back) {
@@ -164,6 +159,7 @@ asio::awaitable<void> Connection::serve() {
       if (error == asio::error::operation_aborted) {
         switch (interrupt) {
           case Interrupt::deadline:
+            if (request_arrived_late()) continue;
             co_return co_await time_out();
           case Interrupt::give_back_buffers:
             conn_.shrink_buffers();
@@ -250,6 +246,14 @@ void Connection::read_returned(const boost::system::error_code& error, std::size
     peer_gone_ = true;
     conn_.receive_eof();
   }
+}
+
+bool Connection::request_arrived_late() {
+  if (phase_ != Phase::idle) return false;
+  // The read that was pending is cancelled; one more without waiting sees
+  // what came meanwhile.
+  buffers_ = Buffers::held;
+  return read_available(head_read_chunk) && conn_.head_in_progress();
 }
 
 asio::awaitable<void> Connection::time_out() {

@@ -51,6 +51,8 @@ enum class Phase : std::uint8_t {
   // stopping under HUP must not drop what it just accepted).
   fresh,
   // Between requests, no byte of the next one yet: the keep-alive timeout.
+  // Shutdown does not close it either: its next request is answered with
+  // Connection: close, or the keep-alive timeout closes it.
   idle,
   // Bytes of a request head arrived, not all of it: the request-head timeout.
   reading_head,
@@ -96,10 +98,13 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
 
   boost::asio::cancellation_slot cancellation_slot() { return cancel_.slot(); }
 
-  // Graceful shutdown: a connection waiting for its next request closes now;
-  // one serving a request or reading its head answers it with Connection:
-  // close, then closes.
-  void close_if_idle();
+  // Graceful shutdown: the connection's next response, or the current one
+  // when not yet started, carries Connection: close and is its last. An idle
+  // connection is not closed now: a proxy or client may be reusing it at this
+  // very moment, and a close would reset that request. It waits for its next
+  // request as always, until the keep-alive timeout (spec/servers.md,
+  // "Graceful shutdown").
+  void stop_gracefully();
   // Shutdown timeout or a forced stop: cancel whatever the connection awaits,
   // the app included.
   void cancel();
@@ -139,6 +144,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   Interrupt end_wait();
   // A read of `asked` bytes returned `n` bytes or an error other than abort.
   void read_returned(const boost::system::error_code& error, std::size_t n, std::size_t asked);
+  // The keep-alive timeout of an idle connection passed just as its next
+  // request arrived: takes what the socket holds, true when a request began
+  // (it is served rather than reset by the close).
+  bool request_arrived_late();
   // The deadline of the current wait passed: a head in progress is answered
   // 408 (spec/servers.md, "Timeouts"); a connection with no byte of a request
   // is just closed.

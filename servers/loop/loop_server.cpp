@@ -278,7 +278,21 @@ asio::awaitable<void> LoopServer::shut_down() {
   log_shutting_down();
   context_->stopping = true;
   boost::system::error_code ignored;
-  if (acceptor_) acceptor_->close(ignored);
+  if (acceptor_) {
+    // A connection left in the listen queue would be reset when the process
+    // exits, after its client sent a request: take what is queued now, and in
+    // the same turn of the loop close this process's descriptors of the
+    // socket, so that the kernel refuses new ones (or, under a supervisor or
+    // systemd, which keep theirs, queues them for another process).
+    for (;;) {
+      Socket next(io_);
+      acceptor_->accept(next, ignored);
+      if (ignored) break;
+      start_connection(std::move(next));
+    }
+    acceptor_->close(ignored);
+  }
+  Listener closed = std::move(listener_);
   // An accept that completed before the close has its handler queued: let it
   // add its connection before the connections are walked.
   co_await asio::post(io_, use_awaitable);
@@ -288,7 +302,7 @@ asio::awaitable<void> LoopServer::shut_down() {
   auto websockets = [this] {
     return std::vector(context_->websockets.begin(), context_->websockets.end());
   };
-  for (Connection* connection : snapshot()) connection->close_if_idle();
+  for (Connection* connection : snapshot()) connection->stop_gracefully();
   for (const auto& websocket : websockets()) websocket->going_away();
   if (context_->all_gone()) co_return;
 

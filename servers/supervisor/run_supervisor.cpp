@@ -1,6 +1,7 @@
 // run_supervisor(): the generic Supervisor with the real servers as its worker
 // target.
 #include <optional>
+#include <string>
 
 #include <unistd.h>
 
@@ -61,10 +62,18 @@ int run_supervisor(const Config& config, const Application& app) {
   options.limit_max_requests_jitter = config.limit_max_requests_jitter;
   options.on_ready = [] { systemd::notify("READY=1"); };
   options.on_stopping = [] { systemd::notify("STOPPING=1"); };
+  options.upgrade = UpgradeCommand::of_this_process();
+  options.upgrade.fd_name = config.fd_name;
+  if (config.fd >= 0) options.upgrade.listen_fd_number = config.fd;
+  // Under systemd (Type=notify) the new supervisor becomes the service's main process.
+  options.on_upgraded = [](pid_t pid) { systemd::notify("MAINPID=" + std::to_string(pid)); };
   Supervisor supervisor(options, listener->fd(), [&](const WorkerSetup& setup) {
     return run_worker(config, app, setup);
   });
-  return supervisor.run();
+  int code = supervisor.run();
+  // The new supervisor serves on this socket now: its file stays.
+  if (supervisor.handed_over()) ::close(listener->release());
+  return code;
 }
 
 }  // namespace csgi::servers

@@ -57,7 +57,7 @@ Supervisor::~Supervisor() {
 }
 
 int Supervisor::run() {
-  SignalQueue signals({SIGTERM, SIGINT, SIGHUP, SIGTTIN, SIGTTOU, SIGCHLD});
+  SignalQueue signals({SIGTERM, SIGINT, SIGHUP, SIGUSR2, SIGTTIN, SIGTTOU, SIGCHLD});
   signals_ = &signals;
   parent_pid_ = ::getpid();
   error_log()->info("Started parent process [{}]", parent_pid_);
@@ -102,7 +102,12 @@ void Supervisor::wait_for_events() {
     auto left = std::chrono::ceil<milliseconds>(*deadline - Clock::now()).count();
     timeout = static_cast<int>(std::max<long long>(0, left));
   }
+  if (upgrade_) fds.push_back({upgrade_->notice_fd(), POLLIN, 0});
   if (::poll(fds.data(), fds.size(), timeout) <= 0) return;  // timeout or EINTR
+  if (upgrade_ && fds.back().revents != 0) {
+    fds.pop_back();
+    read_upgrade_notices();
+  }
   for (std::size_t i = 1; i < fds.size(); ++i)
     if (fds[i].revents != 0)
       if (Worker* worker = find(owners[i])) read_heartbeats(*worker);
@@ -115,6 +120,7 @@ void Supervisor::dispatch(int signal_number) {
     case SIGTERM: handle_term(); break;
     case SIGINT: handle_int(); break;
     case SIGHUP: handle_hup(); break;
+    case SIGUSR2: handle_usr2(); break;
     case SIGTTIN: handle_ttin(); break;
     case SIGTTOU: handle_ttou(); break;
     case SIGCHLD: handle_chld(); break;
@@ -125,6 +131,8 @@ void Supervisor::dispatch(int signal_number) {
 void Supervisor::handle_term() {
   if (!stopping_) {
     if (options_.on_stopping) options_.on_stopping();
+    // A new supervisor not ready yet is part of this one's service: it stops too.
+    if (upgrade_) ::kill(upgrade_->pid(), SIGTERM);
     stop_all();
     return;
   }
@@ -151,6 +159,49 @@ void Supervisor::handle_hup() {
     if (!worker.stopping) worker.retiring = true;
 }
 
+void Supervisor::handle_usr2() {
+  if (stopping_) return;
+  if (upgrade_) {
+    error_log()->warn("An upgrade is already under way: new supervisor (pid:{})", upgrade_->pid());
+    return;
+  }
+  if (options_.upgrade.executable.empty()) {
+    error_log()->error("Cannot upgrade: the executable of this process is unknown");
+    return;
+  }
+  error_log()->info("Upgrading: starting a new supervisor from {}", options_.upgrade.executable);
+  // Nothing buffered may be written twice, by parent and child.
+  error_log()->flush();
+  access_log()->flush();
+  std::fflush(nullptr);
+  signals_->block();
+  upgrade_ = Upgrade::start(options_.upgrade, listen_fd_, [this] { signals_->detach_in_child({}); });
+  signals_->unblock();
+  if (upgrade_) error_log()->info("New supervisor (pid:{}) started", upgrade_->pid());
+}
+
+void Supervisor::read_upgrade_notices() {
+  if (!upgrade_->read_notices()) return;
+  pid_t pid = upgrade_->pid();
+  upgrade_.reset();
+  error_log()->info("New supervisor (pid:{}) is ready: stopping this one", pid);
+  handed_over_ = true;
+  if (options_.on_upgraded) options_.on_upgraded(pid);
+  stop_all();
+}
+
+bool Supervisor::reaped_upgrade(pid_t pid, int status) {
+  if (!upgrade_ || upgrade_->pid() != pid) return false;
+  upgrade_.reset();
+  if (WIFSIGNALED(status))
+    error_log()->error("Upgrade failed: the new supervisor (pid:{}) was sent {}; serving on", pid,
+                       signal_name(WTERMSIG(status)));
+  else
+    error_log()->error("Upgrade failed: the new supervisor (pid:{}) exited with code {}; serving on",
+                       pid, WEXITSTATUS(status));
+  return true;
+}
+
 void Supervisor::handle_ttin() {
   if (stopping_) return;
   ++wanted_;
@@ -172,7 +223,7 @@ void Supervisor::handle_chld() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    reaped(pid, status);
+    if (!reaped_upgrade(pid, status)) reaped(pid, status);
   }
 }
 
@@ -263,8 +314,8 @@ bool Supervisor::spawn_worker() {
 void Supervisor::run_worker(int heartbeat_fd, std::size_t age,
                             std::optional<std::size_t> max_requests) {
   // Signals meant for the supervisor must not reach a worker's handlers: HUP,
-  // TTIN and TTOU sent to the whole process group are ignored here.
-  signals_->detach_in_child({SIGHUP, SIGTTIN, SIGTTOU});
+  // USR2, TTIN and TTOU sent to the whole process group are ignored here.
+  signals_->detach_in_child({SIGHUP, SIGUSR2, SIGTTIN, SIGTTOU});
   // A process group of its own: Ctrl+C in a terminal signals the foreground
   // group, and a worker that got SIGINT from the terminal and SIGTERM from
   // the supervisor would take the second signal as "force the stop".

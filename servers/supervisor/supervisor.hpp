@@ -29,13 +29,18 @@
 //    never dips. (Workers are forked from the parent; an app that loads its
 //    code when a worker first asks for it, as a plugin does (apps/reload.hpp),
 //    runs the code on disk in the new workers.)
+//  - USR2: upgrade. A new supervisor is started from the executable on disk
+//    and handed the listening socket (servers/supervisor/upgrade.hpp); once
+//    its workers have booted, this one stops its own workers gracefully and
+//    exits. Until then it serves on, and a new supervisor that exits instead
+//    leaves it serving;
 //  - TTIN, TTOU: one worker more, one fewer (never fewer than one);
 //  - a worker that reaches its request limit is retired the way HUP retires
 //    one: successor first.
 //
 // Signal handlers only enqueue (servers/supervisor/signal_queue.hpp); the loop
-// dispatches to handle_term, handle_int, handle_hup, handle_ttin, handle_ttou
-// and handle_chld. The parent never creates an event loop, so a worker starts
+// dispatches to handle_term, handle_int, handle_hup, handle_usr2, handle_ttin,
+// handle_ttou and handle_chld. The parent never creates an event loop, so a worker starts
 // from a process with no io_context state to share.
 #pragma once
 
@@ -50,6 +55,7 @@
 
 #include "servers/supervisor/exit_codes.hpp"
 #include "servers/supervisor/load_board.hpp"
+#include "servers/supervisor/upgrade.hpp"
 
 namespace csgi {
 struct Application;
@@ -91,6 +97,11 @@ struct SupervisorOptions {
   // stop: systemd's READY=1 and STOPPING=1. Must not block.
   std::function<void()> on_ready;
   std::function<void()> on_stopping;
+  // What USR2 starts; an empty `executable` refuses USR2 (logged).
+  UpgradeCommand upgrade;
+  // Called in this supervisor once the new one USR2 started is ready, before
+  // this one stops its workers (systemd's MAINPID=). Must not block.
+  std::function<void(pid_t new_supervisor)> on_upgraded;
 };
 
 // How often a worker beats for a given health-check timeout: five beats per
@@ -113,6 +124,11 @@ class Supervisor {
   // running (fork).
   int run();
 
+  // After run(): true when run() ended because a new supervisor took the
+  // listening socket over (USR2). The caller must then leave the socket (and
+  // its file) to it.
+  bool handed_over() const { return handed_over_; }
+
  private:
   struct Worker {
     pid_t pid = 0;
@@ -134,9 +150,13 @@ class Supervisor {
   void handle_term();
   void handle_int();
   void handle_hup();
+  void handle_usr2();
   void handle_ttin();
   void handle_ttou();
   void handle_chld();
+  // The new supervisor of an upgrade sent a notice; or it exited.
+  void read_upgrade_notices();
+  bool reaped_upgrade(pid_t pid, int status);
 
   void manage_workers();
   bool spawn_worker();
@@ -167,6 +187,8 @@ class Supervisor {
   SignalQueue* signals_ = nullptr;
   bool stopping_ = false;
   bool ready_ = false;  // on_ready was called
+  std::optional<Upgrade> upgrade_;  // a new supervisor started by USR2, not ready yet
+  bool handed_over_ = false;
   int exit_code_ = 0;
   std::string halt_reason_;
 };

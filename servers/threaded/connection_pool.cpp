@@ -88,7 +88,6 @@ std::optional<Clock::time_point> ConnectionPool::expire_waiting() {
 
 bool ConnectionPool::yield_idle_connection() {
   std::lock_guard lock(mutex_);
-  if (stopping_) return true;
   if (queue_.size() <= claims_ + free_threads_locked()) return false;
   ++claims_;
   update_attention_locked();
@@ -103,7 +102,8 @@ void ConnectionPool::stop_accepting() {
     if (stopping_) return;
     stopping_ = true;
     // The queued connections stay: their clients are waiting, and threads
-    // freed by idle keep-alive connections take them before they exit.
+    // that finish a connection, or an idle one yields, take them before they
+    // exit.
     update_attention_locked();
     signal_done_locked();
   }
@@ -215,7 +215,10 @@ void ConnectionPool::update_attention_locked() {
   // Only connections that no free thread will take need an idle one to yield;
   // a thread that is just starting would otherwise make keep-alive clients lose
   // their connections for nothing.
-  bool wanted = stopping_ || queue_.size() > claims_ + free_threads_locked();
+  // A graceful stop does not call on idle connections either: they close at
+  // their next response (Connection: close) or at the keep-alive timeout, so
+  // that no request a client is sending on one right now is lost.
+  bool wanted = queue_.size() > claims_ + free_threads_locked();
   if (wanted == attention_on_) return;
   std::uint64_t value = 1;
   // eventfd is level-triggered: readable while its counter is non-zero.

@@ -10,8 +10,9 @@
 // A thread serves one connection at a time with `serve` (keep-alive included)
 // and closes the socket after it returns. A thread idle between keep-alive
 // requests should watch attention_fd(): it becomes readable while connections
-// wait for a thread (the idle connection should give its thread up) or the pool
-// is stopping.
+// wait for a thread (the idle connection should give its thread up). A
+// stopping pool does not call on idle connections: they end at their next
+// response or at the keep-alive timeout.
 //
 // Thread-safety: submit(), expire_waiting() and the stop functions are called by
 // the acceptor / owner thread; the rest by the connection threads.
@@ -64,22 +65,22 @@ class ConnectionPool : public std::enable_shared_from_this<ConnectionPool> {
   // can bound its poll() by it.
   std::optional<Clock::time_point> expire_waiting();
 
-  // Readable while connections wait for a thread, or once the pool stops.
+  // Readable while connections wait for a thread.
   int attention_fd() const { return attention_fd_; }
   // Readable once the pool stopped accepting and every thread has returned:
   // what a graceful shutdown waits for, with the other wakeups, in one wait.
   int done_fd() const { return done_fd_; }
   // For an idle connection that saw attention_fd() readable: true when it
   // should close so that its thread serves a waiting connection (each waiting
-  // connection is claimed by one idle thread only), or when the pool stops.
+  // connection is claimed by one idle thread only).
   bool yield_idle_connection();
   // True once stop_accepting() was called. Lock-free: a connection asks it
   // for every response.
   bool stopping() const;
 
-  // Stops taking connections: later submits are rejected, idle keep-alive
-  // connections see attention, and threads exit once the queue is empty (the
-  // connections already queued are still served).
+  // Stops taking connections: later submits are rejected, and threads exit
+  // once the queue is empty (the connections already queued are still
+  // served). Every later response carries Connection: close (stopping()).
   void stop_accepting();
   // shutdown(2)s every socket being served, so blocked reads and writes fail,
   // and rejects the connections still queued.

@@ -221,11 +221,19 @@ void ThreadedServer::accept_ready(ConnectionPool& pool) {
   }
 }
 
-// Graceful shutdown: idle keep-alive connections close, requests in flight
-// and connections already accepted are served until timeout_graceful_shutdown
-// (or a second stop request); then the sockets still served are shut down and
-// the connections still queued get 503.
+// Graceful shutdown: the connections the listen queue holds are taken, and
+// the listening socket closed; requests in flight, connections already
+// accepted and idle keep-alive ones (until their next response or their
+// keep-alive timeout) are served until timeout_graceful_shutdown (or a second
+// stop request); then the sockets still served are shut down and the
+// connections still queued get 503.
 void ThreadedServer::drain(ConnectionPool& pool) {
+  // A connection left in the listen queue would be reset when the process
+  // exits, after its client sent a request; once this process's descriptor
+  // is closed, the kernel refuses new ones (or, under a supervisor or
+  // systemd, which keep theirs, queues them for another process).
+  accept_ready(pool);
+  Listener closed = std::move(listener_);
   pool.stop_accepting();
   auto deadline = Clock::now() + config_.timeout_graceful_shutdown;
   bool forced = false;

@@ -5,17 +5,20 @@
 // and requests through nginx keep succeeding while each instance in turn is
 // stopped with TERM and started again.
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tests/integration/tools.hpp"
 #include "tests/servers/supervisor/csgi_process.hpp"
+#include "tests/servers/supervisor/harness.hpp"
 
 namespace csgi::integration {
 namespace {
@@ -117,8 +120,10 @@ TEST_F(Proxies, NginxCannotForgeForAnUntrustedProxy) {
 class RequestLoop {
  public:
   // `unix_marker`: text of the answers of the instance on the Unix socket.
-  RequestLoop(std::uint16_t port, std::string unix_marker)
-      : unix_marker_(std::move(unix_marker)), thread_([this, port] { run(port); }) {}
+  RequestLoop(std::uint16_t port, std::string unix_marker, std::string target = "/")
+      : unix_marker_(std::move(unix_marker)),
+        target_(std::move(target)),
+        thread_([this, port] { run(port); }) {}
   ~RequestLoop() { stop(); }
   void stop() {
     stopping_ = true;
@@ -142,7 +147,7 @@ class RequestLoop {
     while (!stopping_) {
       servers::testing::HttpConnection connection(port);
       while (!stopping_) {
-        auto reply = connection.get("/");
+        auto reply = connection.get(target_);
         if (!reply || reply->status != 200) {
           ++failed_;
           break;
@@ -154,12 +159,20 @@ class RequestLoop {
   }
 
   std::string unix_marker_;
+  std::string target_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> by_tcp_{0};
   std::atomic<int> by_unix_{0};
   std::atomic<int> failed_{0};
   std::thread thread_;
 };
+
+// nginx's log lines for a request that an upstream connection failed (a
+// reset, or a close before the answer), which nginx hides from the client by
+// trying again.
+std::size_t upstream_failures(CsgiProcess& proxy) {
+  return proxy.count_in_log("while reading response header from upstream");
+}
 
 TEST_F(Proxies, NginxLosesNoRequestWhileEachInstanceIsStoppedAndStartedAgain) {
   auto nginx = find_program("nginx");
@@ -189,8 +202,48 @@ TEST_F(Proxies, NginxLosesNoRequestWhileEachInstanceIsStoppedAndStartedAgain) {
   }
   loop.stop();
   RecordProperty("requests", loop.answered());
-  std::printf("requests answered: %d, failed: %d\n", loop.answered(), loop.failed());
+  std::printf("requests answered: %d, failed: %d, failed and retried by nginx: %zu\n",
+              loop.answered(), loop.failed(), upstream_failures(proxy));
+  // nginx may have retried a request here: a single process that stops closes
+  // its listening socket, and a connection whose handshake was under way then
+  // is reset (spec/servers.md, "Graceful shutdown"). Under a supervisor the
+  // socket stays open, and the USR2 test below expects no retry at all.
   EXPECT_EQ(loop.failed(), 0) << proxy.log();
+}
+
+TEST_F(Proxies, NginxLosesNoRequestWhileAnInstanceUpgradesWithUsr2) {
+  auto nginx = find_program("nginx");
+  if (!nginx) GTEST_SKIP() << "nginx is not installed (make deps installs it)";
+  // The new supervisor is a child of the old one: once the old one exits it
+  // becomes this process's, to be stopped and waited for.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  std::uint16_t tcp = free_port();
+  auto& csgi = start({CSGI_EXECUTABLE, "serve", "echo", "--host", "127.0.0.1", "--port",
+                      std::to_string(tcp), "--workers", "2", "--no-access-log",
+                      // nginx's idle connections to the old workers close sooner.
+                      "--timeout-keep-alive", "1"});
+  ASSERT_TRUE(csgi.wait_for_log("Application startup complete", 2)) << csgi.log();
+  auto& proxy = start_nginx(*nginx, tcp, dir_ / "unused.sock");
+
+  // Only the TCP instance, through nginx's keep-alive connections to it.
+  RequestLoop loop(http_port_, "no instance on a Unix socket", "/tcp/");
+  ASSERT_TRUE(loop.wait_for(false, 50)) << proxy.log();
+  csgi.signal(SIGUSR2);
+  ASSERT_TRUE(csgi.wait_for_log("is ready: stopping this one", 1, 10s)) << csgi.log();
+  static const std::regex ready(R"(New supervisor \(pid:(\d+)\) is ready)");
+  std::smatch match;
+  std::string log = csgi.log();
+  ASSERT_TRUE(std::regex_search(log, match, ready)) << log;
+  servers::testing::AdoptedProcess successor;
+  successor.adopt(static_cast<pid_t>(std::stoi(match[1])));
+  EXPECT_EQ(csgi.wait_exit(10s), 0) << csgi.log();
+  ASSERT_TRUE(loop.wait_for(false, 100)) << proxy.log();  // the new supervisor's workers
+  loop.stop();
+  std::printf("requests answered: %d, failed: %d, failed and retried by nginx: %zu\n",
+              loop.answered(), loop.failed(), upstream_failures(proxy));
+  EXPECT_EQ(loop.failed(), 0) << proxy.log();
+  EXPECT_EQ(upstream_failures(proxy), 0u) << proxy.log();
+  EXPECT_EQ(successor.stop(), 0) << csgi.log();
 }
 
 TEST_F(Proxies, HaproxySendsTheClientWithTheProxyProtocol) {

@@ -1,20 +1,24 @@
 // csgi started by systemd-socket-activate, as a socket unit starts it: it
 // serves on the socket it is handed (chosen by name), and tells the manager
 // READY=1 once lifespan startup is over and STOPPING=1 when TERM begins the
-// stop, with one worker and with the supervisor.
+// stop, with one worker and with the supervisor; and a USR2 upgrade under
+// it hands the manager the new main process.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstring>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "tests/integration/tools.hpp"
 #include "tests/servers/supervisor/csgi_process.hpp"
+#include "tests/servers/supervisor/harness.hpp"
 
 namespace csgi::integration {
 namespace {
@@ -76,6 +80,47 @@ TEST_P(SocketActivation, ServesOnTheNamedSocketAndNotifiesReadyAndStopping) {
   csgi.signal(SIGTERM);
   EXPECT_EQ(notices.next(), "STOPPING=1") << csgi.log();
   EXPECT_EQ(csgi.wait_exit(10s), 0) << csgi.log();
+}
+
+// The first number a log line matching `pattern` (one group) holds; 0 if none.
+pid_t pid_in_log(const std::string& log, const std::regex& pattern) {
+  std::smatch match;
+  return std::regex_search(log, match, pattern) ? static_cast<pid_t>(std::stoi(match[1])) : 0;
+}
+
+TEST(SocketActivationUpgrade, Usr2TellsTheManagerTheNewMainPidAndTheNewSupervisorReportsToIt) {
+  auto activate = find_program("systemd-socket-activate");
+  if (!activate) GTEST_SKIP() << "systemd-socket-activate is missing (make deps installs systemd)";
+  // The new supervisor is a child of the old one: once the old one exits it
+  // becomes this process's, as it would become systemd's.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  TempDir dir;
+  NotifySocket notices(dir / "notify");
+  std::uint16_t port = free_port();
+  std::string listen = "127.0.0.1:" + std::to_string(port);
+  CsgiProcess csgi(CsgiProcess::Command{
+      {*activate, "--listen=" + listen, "--fdname=http", "--setenv=NOTIFY_SOCKET=" + notices.path(),
+       CSGI_EXECUTABLE, "serve", "echo", "--fd-name", "http", "--workers", "2"}});
+  ASSERT_TRUE(wait_for_port(port, 5s)) << csgi.log();
+  ASSERT_TRUE(curl({"http://" + listen + "/"})) << csgi.log();
+  EXPECT_EQ(notices.next(), "READY=1") << csgi.log();
+  pid_t old = pid_in_log(csgi.log(), std::regex(R"(Started parent process \[(\d+)\])"));
+  ASSERT_NE(old, 0) << csgi.log();
+
+  ::kill(old, SIGUSR2);
+  std::string notice = notices.next(10s);
+  ASSERT_TRUE(csgi.wait_for_log("is ready: stopping this one")) << csgi.log();
+  pid_t successor = pid_in_log(csgi.log(), std::regex(R"(New supervisor \(pid:(\d+)\) is ready)"));
+  ASSERT_NE(successor, 0) << csgi.log();
+  servers::testing::AdoptedProcess new_supervisor;
+  new_supervisor.adopt(successor);
+  EXPECT_EQ(notice, "MAINPID=" + std::to_string(successor)) << csgi.log();
+  EXPECT_EQ(csgi.wait_exit(10s), 0) << csgi.log();  // the old supervisor
+  ASSERT_TRUE(curl({"http://" + listen + "/"})) << csgi.log();
+
+  // The new supervisor's later notices reach the manager.
+  EXPECT_EQ(new_supervisor.stop(), 0) << csgi.log();
+  EXPECT_EQ(notices.next(), "STOPPING=1") << csgi.log();
 }
 
 TEST(SystemdUnits, DocumentedUnitsPassSystemdAnalyzeVerify) {

@@ -72,15 +72,19 @@ class ConnectionTest : public ::testing::Test {
     return condition();
   }
   void send_request() { ASSERT_EQ(::send(client_fd_, request.data(), request.size(), 0), ssize_t(request.size())); }
-  // Turns the loop until one whole response (it ends with the body "ok") arrived.
-  bool answered() {
-    std::string got;
+  // Turns the loop until one whole response (it ends with the body "ok")
+  // arrived; `got` holds it.
+  bool answered(std::string& got) {
     return run_until([&] {
       char buffer[512];
       auto n = ::recv(client_fd_, buffer, sizeof buffer, MSG_DONTWAIT);
       if (n > 0) got.append(buffer, static_cast<std::size_t>(n));
       return got.ends_with("\r\n\r\nok");
     });
+  }
+  bool answered() {
+    std::string got;
+    return answered(got);
   }
 
   asio::io_context io_{1};
@@ -154,20 +158,40 @@ TEST_F(ConnectionTest, ClientLeavingWhileTheAppWaitsCancelsTheApp) {
   EXPECT_TRUE(run_until([&] { return connection_->phase() == Phase::closed; }));
 }
 
-TEST_F(ConnectionTest, GracefulShutdownClosesAnIdleConnectionAtOnce) {
+TEST_F(ConnectionTest, GracefulShutdownAnswersTheNextRequestOfAnIdleConnectionWithClose) {
   start();
   send_request();
   ASSERT_TRUE(answered());
   context_->stopping = true;
-  connection_->close_if_idle();
+  connection_->stop_gracefully();
+  io_.restart();
+  io_.poll();
+  // Not closed: the client may be reusing it right now.
+  EXPECT_EQ(connection_->phase(), Phase::idle);
+  send_request();
+  std::string response;
+  ASSERT_TRUE(answered(response));
+  EXPECT_NE(response.find("connection: close\r\n"), std::string::npos) << response;
   EXPECT_TRUE(run_until([&] { return connection_->phase() == Phase::closed; }));
+}
+
+TEST_F(ConnectionTest, GracefulShutdownLeavesAnIdleConnectionToTheKeepAliveTimeout) {
+  config_.timeout_keep_alive = 50ms;
+  start();
+  send_request();
+  ASSERT_TRUE(answered());
+  context_->stopping = true;
+  connection_->stop_gracefully();
+  EXPECT_TRUE(run_until([&] { return connection_->phase() == Phase::closed; }));
+  char byte;
+  EXPECT_EQ(::recv(client_fd_, &byte, 1, 0), 0);  // a close, not a reset
 }
 
 TEST_F(ConnectionTest, GracefulShutdownServesAFreshConnection) {
   start();
   io_.poll();
   context_->stopping = true;
-  connection_->close_if_idle();
+  connection_->stop_gracefully();
   send_request();
   EXPECT_TRUE(answered());
 }

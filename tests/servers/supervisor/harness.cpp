@@ -84,6 +84,22 @@ std::optional<int> wait_exit(pid_t pid, milliseconds timeout) {
   return result;
 }
 
+AdoptedProcess::~AdoptedProcess() {
+  if (pid_ <= 0) return;
+  if (!stop(milliseconds(3000))) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(pid_, milliseconds(3000));
+  }
+}
+
+std::optional<int> AdoptedProcess::stop(milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  ::kill(pid_, SIGTERM);
+  auto code = wait_exit(pid_, timeout);
+  if (code) pid_ = 0;
+  return code;
+}
+
 SupervisorProcess::SupervisorProcess(SupervisorOptions options, WorkerTarget target,
                                      int listen_fd) {
   pid_ = ::fork();

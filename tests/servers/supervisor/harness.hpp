@@ -58,6 +58,25 @@ bool eventually(Condition condition, milliseconds timeout = 2000ms);
 // or 128 + the signal that killed it; nullopt after `timeout`.
 std::optional<int> wait_exit(pid_t pid, milliseconds timeout);
 
+// A process that became this one's child as a subreaper (PR_SET_CHILD_SUBREAPER):
+// the new supervisor a USR2 upgrade starts, once the old one has exited. The
+// guard stops it (TERM, then KILL) when it goes, so that a failed assertion
+// does not leave it serving (and a test waiting for its log to end).
+class AdoptedProcess {
+ public:
+  AdoptedProcess() = default;
+  ~AdoptedProcess();
+  AdoptedProcess(const AdoptedProcess&) = delete;
+  AdoptedProcess& operator=(const AdoptedProcess&) = delete;
+
+  void adopt(pid_t pid) { pid_ = pid; }
+  // Sends SIGTERM and returns its exit status, as wait_exit().
+  std::optional<int> stop(milliseconds timeout = 10000ms);
+
+ private:
+  pid_t pid_ = 0;
+};
+
 class SupervisorProcess {
  public:
   SupervisorProcess(SupervisorOptions options, WorkerTarget target, int listen_fd = -1);

@@ -162,13 +162,26 @@ TEST_F(ConnectionPoolTest, IdleConnectionYieldsOncePerWaitingConnection) {
   EXPECT_FALSE(pool->yield_idle_connection());
 }
 
-TEST_F(ConnectionPoolTest, StoppingServesWaitingConnectionsRefusesNewOnesAndWakesIdleOnes) {
+TEST_F(ConnectionPoolTest, StoppingLeavesAnIdleConnectionItsThread) {
+  pool = make(options(1, 4, 5s));
+  pool->submit(accepted_socket());
+  ASSERT_TRUE(gate.await_waiting(1));
+  pool->stop_accepting();
+  // It ends at its next response (Connection: close) or its keep-alive timeout.
+  EXPECT_FALSE(readable(pool->attention_fd()));
+  EXPECT_FALSE(pool->yield_idle_connection());
+  gate.open();
+  EXPECT_TRUE(pool->wait_until_done(Clock::now() + 2s));
+}
+
+TEST_F(ConnectionPoolTest, StoppingServesWaitingConnectionsAndRefusesNewOnes) {
   pool = make(options(1, 4, 5s));
   pool->submit(accepted_socket());
   ASSERT_TRUE(gate.await_waiting(1));
   pool->submit(accepted_socket());
   pool->stop_accepting();
   EXPECT_EQ(rejected, 0);
+  // The waiting connection still calls on the idle one for its thread.
   EXPECT_TRUE(readable(pool->attention_fd()));
   EXPECT_TRUE(pool->yield_idle_connection());
   pool->submit(accepted_socket());

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -22,6 +23,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include "servers/background_server.hpp"
@@ -395,18 +398,27 @@ TEST_F(ThreadedServerTest, FailedLifespanStartupRefusesToServe) {
 
 TEST_F(ThreadedServerTest, GracefulShutdownFinishesTheRequestInFlight) {
   BackgroundServer server(threaded_server_factory(), test_config(2), sync_app());
-  TestClient idle(server.port());
+  auto idle_client = std::make_unique<TestClient>(server.port());
+  TestClient& idle = *idle_client;
   ASSERT_EQ(idle.get("/").status, 200);
   auto in_flight =
       std::async(std::launch::async, [&] { return TestClient(server.port()).get("/sleep?ms=300"); });
   ASSERT_TRUE(wait_until([] { return sleeps_started == 1; }));
   auto start = Clock::now();
   server.stop();
+  Response finished = in_flight.get();
+  EXPECT_EQ(finished.status, 200);
+  EXPECT_NE(finished.head.find("connection: close"), std::string::npos) << finished.head;
+  // The idle keep-alive connection was left open: its next request is
+  // answered, as the last one.
+  Response last = idle.get("/");
+  EXPECT_EQ(last.status, 200);
+  EXPECT_NE(last.head.find("connection: close"), std::string::npos) << last.head;
+  EXPECT_TRUE(idle.closed_by_server(100ms));
+  idle_client.reset();  // the server lingers until its client has closed too
   EXPECT_EQ(server.wait(), 0);
-  EXPECT_EQ(in_flight.get().status, 200);
   EXPECT_GE(seconds_since(start), 0.1);
   EXPECT_LT(seconds_since(start), 1.5);
-  EXPECT_TRUE(idle.closed_by_server(100ms));
 }
 
 TEST_F(ThreadedServerTest, GracefulShutdownServesConnectionsWaitingForAThread) {

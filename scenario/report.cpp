@@ -140,8 +140,10 @@ double tick_step(double span_ms) {
 
 constexpr int label_width = 150, plot_width = 640, lane = 18, axis = 22;
 
-void write_svg(std::ostream& out, const ViewRun& view) {
-  double span = view.elapsed_ms;
+// The axis spans at least `least_ms` (one sleep), so that an answer that
+// came at once looks like one.
+void write_svg(std::ostream& out, const ViewRun& view, double least_ms) {
+  double span = std::max(view.elapsed_ms, least_ms);
   for (const Call& call : view.calls) span = std::max(span, call.answered_ms);
   span = std::max(span, 1.0);
   auto x = [&](double ms) { return label_width + ms / span * plot_width; };
@@ -248,7 +250,7 @@ void write_html(std::ostream& out, const Report& report) {
     for (const ViewRun& view : row.views) {
       out << "<div class=\"view " << (view.as_expected ? "good" : "bad") << "\">"
           << escape(view_line(view)) << "</div>\n";
-      write_svg(out, view);
+      write_svg(out, view, static_cast<double>(report.options.sleep.count()));
     }
   }
   out << "<p class=\"" << (report.as_expected ? "good\">Every row behaved as the story says."

@@ -153,8 +153,19 @@ std::string judge(const ViewRun& view, const Options& options) {
   return "";
 }
 
-ViewRun ask(client::Client& client, std::uint16_t port, const std::string& path,
-            const Expectation& expected, const Options& options) {
+// Serves `plan`'s set-up afresh and asks `path` once: a view never waits for
+// what another left behind (the calls of a timed-out view still queued or
+// running). The server's warnings go to `warnings`.
+ViewRun ask(const RowPlan& plan, const std::string& executable, const std::string& path,
+            const Expectation& expected, const Options& options,
+            std::vector<std::string>& warnings) {
+  ServerProcess server(executable, plan.serve_args, plan.workers);
+  std::uint16_t port = server.wait_ready(std::chrono::seconds(10));
+  client::ClientOptions client_options;
+  // Room for the slowest answer of the story: ten sleeps in a row, or a
+  // timeout, and as much again.
+  client_options.timeouts = client::Timeouts::all(2 * (options.timeout + 10 * options.sleep));
+  client::Client client(std::move(client_options));
   ViewRun view;
   view.path = path;
   view.expected = expected;
@@ -177,6 +188,7 @@ ViewRun ask(client::Client& client, std::uint16_t port, const std::string& path,
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   view.verdict = judge(view, options);
   view.as_expected = view.verdict.empty();
+  for (std::string& line : server.warnings()) warnings.push_back(std::move(line));
   return view;
 }
 
@@ -185,16 +197,10 @@ RowRun run_row(const RowPlan& plan, const Options& options, const std::string& e
   row.title = plan.title;
   row.command = serve_command(plan);
   row.why = plan.why;
-  ServerProcess server(executable, plan.serve_args, plan.workers);
-  std::uint16_t port = server.wait_ready(std::chrono::seconds(10));
-  client::ClientOptions client_options;
-  // Room for the slowest answer of the story: ten sleeps in a row, or a
-  // timeout, and as much again.
-  client_options.timeouts = client::Timeouts::all(2 * (options.timeout + 10 * options.sleep));
-  client::Client client(std::move(client_options));
-  row.views.push_back(ask(client, port, "/api/aggregated/", plan.async_view, options));
-  row.views.push_back(ask(client, port, "/api/aggregated/sync/", plan.sync_view, options));
-  row.warnings = server.warnings();
+  row.views.push_back(
+      ask(plan, executable, "/api/aggregated/", plan.async_view, options, row.warnings));
+  row.views.push_back(
+      ask(plan, executable, "/api/aggregated/sync/", plan.sync_view, options, row.warnings));
   row.as_expected = row.views[0].as_expected && row.views[1].as_expected;
   return row;
 }

@@ -1,7 +1,8 @@
 // `csgi scenario`: the Django 3.1 async article's story, reproduced on local
-// servers and checked. Each row serves mysite in one set-up (a child process
-// of the csgi executable, on a free loopback port), asks its two aggregated
-// views once each, and keeps a timeline of the ten calls they make: when each
+// servers and checked. Each row is one server set-up; for each of mysite's two
+// aggregated views it serves mysite afresh (a child process of the csgi
+// executable, on a free loopback port), asks the view once, and keeps a
+// timeline of the calls it makes: when each
 // call was sent and answered (the caller's side, from the view's `calls[]`),
 // and when the server received it, when the /api/ view started and finished,
 // on which worker and thread (the callee's side, from each answer's `served`).

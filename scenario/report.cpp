@@ -89,12 +89,9 @@ json::object call_json(const Call& call) {
 json::object view_json(const ViewRun& view, const Options& options) {
   json::array calls;
   for (const Call& call : view.calls) calls.push_back(call_json(call));
-  double sleep = static_cast<double>(options.sleep.count());
   json::object expected{{"status", view.expected.status}};
-  if (view.expected.min_sleeps > 0) expected["min_ms"] = view.expected.min_sleeps * sleep;
-  if (view.expected.max_sleeps > 0)
-    expected["max_ms"] =
-        view.expected.max_sleeps * sleep + static_cast<double>(fail_fast_slack.count());
+  if (view.expected.min_sleeps > 0) expected["min_ms"] = view.expected.min_ms(options.sleep);
+  if (view.expected.max_sleeps > 0) expected["max_ms"] = view.expected.max_ms(options.sleep);
   json::object out{{"path", view.path},
                    {"status", view.status},
                    {"elapsed_ms", std::round(view.elapsed_ms * 10) / 10},

@@ -143,9 +143,8 @@ std::string judge(const ViewRun& view, const Options& options) {
   if (view.status != expected.status)
     return "answered " + std::to_string(view.status) + ", the story says " +
            std::to_string(expected.status);
-  double sleep_ms = static_cast<double>(options.sleep.count());
-  double low = expected.min_sleeps * sleep_ms;
-  double high = expected.max_sleeps * sleep_ms + static_cast<double>(fail_fast_slack.count());
+  double low = expected.min_ms(options.sleep);
+  double high = expected.max_ms(options.sleep);
   if (expected.min_sleeps > 0 && view.elapsed_ms < low)
     return "took " + seconds(view.elapsed_ms) + ", the story says at least " + seconds(low);
   if (expected.max_sleeps > 0 && view.elapsed_ms > high)
@@ -206,6 +205,15 @@ RowRun run_row(const RowPlan& plan, const Options& options, const std::string& e
 }
 
 }  // namespace
+
+double Expectation::min_ms(milliseconds sleep) const {
+  return min_sleeps * static_cast<double>(sleep.count());
+}
+
+double Expectation::max_ms(milliseconds sleep) const {
+  return max_sleeps * static_cast<double>(sleep.count()) +
+         static_cast<double>(answer_allowance.count());
+}
 
 Report run_scenario(const Options& options) {
   Report report;

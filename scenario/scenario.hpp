@@ -30,10 +30,14 @@ struct Options {
 struct Expectation {
   int status = 200;
   // Bounds of the view's answer time, in sleeps (`Options::sleep`); a bound
-  // of 0 is not checked. The fail-fast 503 also has a fixed allowance
-  // (fail_fast_slack): it must come long before any sleep could have ended.
+  // of 0 is not checked.
   double min_sleeps = 0;
   double max_sleeps = 0;
+
+  // The bounds in milliseconds for sleeps of `sleep`; the upper one gets
+  // answer_allowance on top.
+  double min_ms(milliseconds sleep) const;
+  double max_ms(milliseconds sleep) const;
 };
 
 // One call of an aggregated view, on one timeline: milliseconds since the
@@ -80,7 +84,9 @@ struct Report {
 // Runs every row. Throws std::runtime_error when a server cannot be started.
 Report run_scenario(const Options& options);
 
-// The allowance for the fail-fast answer beyond its share of a sleep.
-inline constexpr milliseconds fail_fast_slack{50};
+// Added to every upper bound of an answer's time: connecting, parsing and
+// answering take this much whatever the sleep (the fail-fast 503's bound is
+// a fifth of a sleep plus this).
+inline constexpr milliseconds answer_allowance{50};
 
 }  // namespace csgi::scenario

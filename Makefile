@@ -3,7 +3,7 @@
 #   make build   configure and build into build/ (optimised, with debug info)
 #   make check   build, then run the whole test suite through ctest
 #   make demo    build, then serve the article's app on 127.0.0.1:8000
-#   make article build, then reproduce the article's deadlock on every server set-up
+#   make article build, then reproduce the article's deadlock on every server set-up (csgi scenario)
 #   make install PREFIX=/opt/csgi   build, then install the SDK there (default /usr/local)
 # SANITIZE=address,undefined builds into build-sanitize/ with ASan+UBSan.
 
@@ -50,9 +50,10 @@ check: build
 demo: build
 	./$(BUILD_DIR)/bin/csgi serve mysite --host 127.0.0.1 --port 8000
 
-# The article's deadlock and its fixes, measured on every server set-up.
+# The article's deadlock and its fixes, measured and checked on every server
+# set-up; ARGS="--sleep-ms 100 --timeout-ms 600 --html timeline.html", say.
 article: build
-	bash bench/article.sh
+	./$(BUILD_DIR)/bin/csgi scenario $(ARGS)
 
 # The SDK: headers, libraries, csgi, the CMake package and csgi.pc (docs/app-guide.md).
 install: build

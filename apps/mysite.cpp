@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -97,15 +99,38 @@ std::chrono::milliseconds api_delay(const Request& request) {
 
 // ---- /api/ -------------------------------------------------------------
 
+std::int64_t unix_us(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+}
+
+// Where and when an /api/ call ran, for a timeline that spans processes
+// (`csgi scenario`): the worker's pid and the thread's id, and in wall-clock
+// microseconds when the server received the request, when the view started
+// and (finish_served) when it finished.
+json::object served_start(const Request& request) {
+  return {{"pid", ::getpid()},
+          {"thread", ::gettid()},
+          {"received_us", unix_us(request.trace.received)},
+          {"started_us", unix_us(std::chrono::system_clock::now())}};
+}
+
+Response finish_served(json::object payload, json::object served) {
+  served["finished_us"] = unix_us(std::chrono::system_clock::now());
+  payload["served"] = std::move(served);
+  return web::json_response(payload);
+}
+
 Response api(Request request) {
+  json::object served = served_start(request);
   std::this_thread::sleep_for(api_delay(request));
-  return web::json_response(api_payload(request, "Hello World!"));
+  return finish_served(api_payload(request, "Hello World!"), std::move(served));
 }
 
 asgi::awaitable<Response> api_async(Request request) {
+  json::object served = served_start(request);
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, api_delay(request));
   co_await timer.async_wait(boost::asio::use_awaitable);
-  co_return web::json_response(api_payload(request, "Hello Async World!"));
+  co_return finish_served(api_payload(request, "Hello Async World!"), std::move(served));
 }
 
 // ---- the aggregated views ----------------------------------------------

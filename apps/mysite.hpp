@@ -3,7 +3,9 @@
 // that calls back into its own server.
 //
 //   /api/                  sync: blocks its thread for 1 s (?delay_ms=N), then
-//                          {"message": "Hello World!", "task_id": ...}
+//                          {"message": "Hello World!", "task_id": ..., "served":
+//                          {"pid", "thread", "received_us", "started_us",
+//                          "finished_us"}}: where and when it ran (wall clock)
 //   /api/async/            the same, async: awaits a 1 s timer instead
 //   /api/aggregated/       async: calls /api/?task_id=0..9 on its own server, all
 //                          at once (gather), and reports each call's timing

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <optional>
 #include <ostream>
@@ -13,6 +14,8 @@
 #include "apps/loader.hpp"
 #include "apps/registry.hpp"
 #include "gateway/common.hpp"
+#include "scenario/report.hpp"
+#include "scenario/scenario.hpp"
 
 namespace csgi::cli {
 namespace {
@@ -119,6 +122,57 @@ int serve_app(const std::string& app_spec, const ParsedSettings& parsed, const E
   }
 }
 
+// What `csgi scenario` was asked for.
+struct ScenarioRequest {
+  int sleep_ms = 1000;
+  int timeout_ms = 5000;
+  bool json = false;
+  std::string html;  // a file to write the page to; empty: none
+};
+
+void add_scenario_command(CLI::App& app, ScenarioRequest& request) {
+  CLI::App* command = app.add_subcommand(
+      "scenario", "Reproduce the article's story (an async view calling its own sync view) on "
+                  "every server set-up, on free local ports, and check it.");
+  command->add_option("--sleep-ms", request.sleep_ms, "How long each /api/ call sleeps.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60000));
+  command->add_option("--timeout-ms", request.timeout_ms, "The aggregated views' read timeout.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600000));
+  command->add_flag("--json", request.json, "Print the result as JSON instead of text.");
+  command->add_option("--html", request.html,
+                      "Also write a self-contained HTML page with an SVG timeline to FILE.")
+      ->type_name("FILE");
+  command->footer("Exit status: 0 when every row behaves as the story says, 1 otherwise.");
+}
+
+int run_scenario_command(const ScenarioRequest& request, std::ostream& out, std::ostream& err) {
+  scenario::Options options;
+  options.sleep = std::chrono::milliseconds(request.sleep_ms);
+  options.timeout = std::chrono::milliseconds(request.timeout_ms);
+  scenario::Report report;
+  try {
+    report = scenario::run_scenario(options);
+  } catch (const std::exception& error) {
+    err << "csgi scenario: " << error.what() << '\n';
+    return 1;
+  }
+  if (request.json)
+    out << scenario::to_json(report) << '\n';
+  else
+    scenario::write_text(out, report);
+  if (!request.html.empty()) {
+    std::ofstream page(request.html);
+    scenario::write_html(page, report);
+    if (!page) {
+      err << "csgi scenario: could not write " << request.html << '\n';
+      return 1;
+    }
+  }
+  return report.as_expected ? exit_ok : 1;
+}
+
 // Parses `args` for `command`; returns the exit code when that ends the run
 // (help, version, a bad flag), nullopt when there is something to do.
 std::optional<int> parse(CLI::App& command, std::span<const char* const> args, std::ostream& out,
@@ -161,6 +215,8 @@ int run(std::span<const char* const> args, const ServeFunction& serve, const Env
       "...); 2 bad usage; 3 lifespan startup failed; 4 the app could not be built.");
 
   app.add_subcommand("apps", "List the built-in apps.");
+  ScenarioRequest scenario_request;
+  add_scenario_command(app, scenario_request);
 
   if (std::optional<int> done = parse(app, args, out, err)) return *done;
 
@@ -168,6 +224,7 @@ int run(std::span<const char* const> args, const ServeFunction& serve, const Env
     list_apps(out);
     return exit_ok;
   }
+  if (app.got_subcommand("scenario")) return run_scenario_command(scenario_request, out, err);
   return serve_app(app_spec, parsed, env, serve, err);
 }
 

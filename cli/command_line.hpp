@@ -1,5 +1,5 @@
 // The `csgi` command line: `csgi serve APP [settings]`, `csgi apps`,
-// `csgi --version`, and the help of each; and the same settings for a program
+// `csgi scenario` (scenario/scenario.hpp), `csgi --version`, and the help of each; and the same settings for a program
 // that embeds a server (run_embedded). Flags come from the settings table
 // (cli/settings.hpp); APP is loaded by apps/loader.hpp.
 #pragma once

@@ -38,7 +38,7 @@ add_library(csgi::testing ALIAS csgi_app_testing)
 
 set(CSGI_EXPORTED_LIBRARIES
   csgi_asio csgi_json llhttp csgi_runtime csgi_gateway csgi_testing csgi_web csgi_protocol
-  csgi_client csgi_servers csgi_apps csgi_cli csgi_embed)
+  csgi_client csgi_servers csgi_apps csgi_scenario csgi_cli csgi_embed)
 foreach(library IN LISTS CSGI_EXPORTED_LIBRARIES)
   string(REGEX REPLACE "^csgi_" "" export_name ${library})
   set_target_properties(${library} PROPERTIES EXPORT_NAME ${export_name})

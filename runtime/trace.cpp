@@ -69,6 +69,7 @@ std::optional<ParsedTraceparent> parse_traceparent(std::string_view value) {
 TraceContext TraceContext::for_request(std::optional<std::string_view> traceparent) {
   TraceContext trace;
   trace.span = next_id();
+  trace.received = std::chrono::system_clock::now();
   if (traceparent) {
     if (auto parsed = parse_traceparent(*traceparent)) {
       trace.trace_high = parsed->trace_high;

@@ -14,6 +14,7 @@
 // requests as spans of one trace.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,11 +27,15 @@ struct TraceContext {
   std::uint64_t trace_low = 0;
   std::uint64_t span = 0;        // this request; 0: no context
   std::uint64_t parent = 0;      // the caller's span; 0: none (the trace starts here)
+  // When the span started: the server had the request's head. Wall-clock
+  // time, so that the processes of a trace can place each other's spans.
+  std::chrono::system_clock::time_point received{};
 
   bool valid() const { return span != 0; }
 
-  // A new span for a request that carried `traceparent` (the header's value,
-  // or nullopt when absent or malformed: the request then starts a trace).
+  // A new span, received now, for a request that carried `traceparent` (the
+  // header's value, or nullopt when absent or malformed: the request then
+  // starts a trace).
   static TraceContext for_request(std::optional<std::string_view> traceparent);
 
   // The `traceparent` value for a request made while serving this one:

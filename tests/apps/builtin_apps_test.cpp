@@ -2,6 +2,8 @@
 // native form and through the adapter to the other one.
 #include <chrono>
 
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -137,6 +139,24 @@ TEST(Echo, WorksThroughTheSyncClient) {
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.json().at("body_length"), 5);
   EXPECT_EQ(response.json().at("path"), "/p");
+}
+
+// The article's test: the async /api/ called in-process (no socket), and the
+// answer says where and when the view ran.
+CSGI_ASYNC_TEST(Mysite, AsyncApiAnswersThroughTheInProcessClientWithWhereAndWhenItRan) {
+  SyncExecutor executor;
+  AsyncClient client(mysite_async_app(), executor);
+  TestResponse response = co_await client.get("/api/?task_id=7&delay_ms=20");
+  EXPECT_EQ(response.status, 200);
+  boost::json::object answer = response.json().as_object();
+  EXPECT_EQ(answer.at("message"), "Hello Async World!");
+  EXPECT_EQ(answer.at("task_id"), "7");
+  const boost::json::object& served = answer.at("served").as_object();
+  EXPECT_EQ(served.at("pid").to_number<long>(), static_cast<long>(::getpid()));
+  EXPECT_GT(served.at("thread").to_number<long>(), 0);
+  EXPECT_GE(served.at("finished_us").to_number<std::int64_t>() -
+                served.at("started_us").to_number<std::int64_t>(),
+            20000);
 }
 
 TEST(Mysite, CallCountOutsideItsRangeAnswers400WithTheReason) {

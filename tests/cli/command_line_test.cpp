@@ -146,6 +146,23 @@ TEST(CommandLine, MissingCommandOrAppIsAUsageError) {
   EXPECT_THAT(run.err, HasSubstr("APP"));
 }
 
+TEST(CommandLine, ScenarioSleepOrTimeoutOutOfRangeIsAUsageError) {
+  Invocation run;
+  EXPECT_EQ(run({"scenario", "--sleep-ms", "0"}).exit_code, exit_usage);
+  EXPECT_THAT(run.err, HasSubstr("--sleep-ms"));
+  EXPECT_EQ(run({"scenario", "--timeout-ms", "-5"}).exit_code, exit_usage);
+  EXPECT_THAT(run.err, HasSubstr("--timeout-ms"));
+}
+
+TEST(CommandLine, ScenarioHelpNamesItsOptionsAndExitStatus) {
+  Invocation run;
+  run({"scenario", "--help"});
+  EXPECT_EQ(run.exit_code, 0);
+  for (const char* option : {"--sleep-ms", "--timeout-ms", "--json", "--html"})
+    EXPECT_THAT(run.out, HasSubstr(option));
+  EXPECT_THAT(run.out, HasSubstr("Exit status: 0 when every row behaves as the story says"));
+}
+
 TEST(CommandLine, AppsListsEachBuiltinAppWithItsInterface) {
   Invocation run;
   run({"apps"});

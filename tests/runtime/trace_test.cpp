@@ -60,6 +60,14 @@ TEST(TraceContext, SpansDoNotRepeat) {
   EXPECT_EQ(spans.size(), 10000u);
 }
 
+TEST(TraceContext, ASpanRecordsWhenItsRequestWasReceived) {
+  auto before = std::chrono::system_clock::now();
+  TraceContext trace = TraceContext::for_request(std::nullopt);
+  auto after = std::chrono::system_clock::now();
+  EXPECT_GE(trace.received, before);
+  EXPECT_LE(trace.received, after);
+}
+
 TEST(CurrentTrace, IsSetForItsScopeAndRestoredAfter) {
   EXPECT_EQ(current_trace(), nullptr);
   TraceContext outer = TraceContext::for_request(std::nullopt);

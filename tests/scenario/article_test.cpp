@@ -1,7 +1,8 @@
 // The article's scenario, scaled down (100 ms views instead of 1 s, a 250 ms
 // read timeout instead of 5 s): an async view that calls a view of its own
 // server ten times at once, on each server kind (DESIGN.md, "The article's
-// scenario"). The multi-worker row runs in bench/article.sh, which forks.
+// scenario"). The multi-worker row runs in `csgi scenario`, which forks
+// (scenario_command_test.cpp).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>

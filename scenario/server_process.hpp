@@ -1,0 +1,50 @@
+// A csgi server run by the scenario: `EXECUTABLE serve ARGS... --host
+// 127.0.0.1 --port 0` as a child process in a process group of its own, its
+// log (stderr) collected, stopped with TERM when the object goes.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace csgi::scenario {
+
+class ServerProcess {
+ public:
+  // Starts the child; `workers` processes will serve (1 without --workers).
+  ServerProcess(const std::string& executable, std::vector<std::string> serve_args,
+                int workers);
+  // TERM, then KILL of the group if it has not exited within 5 s.
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // Waits until the server listens and every worker process has started;
+  // returns its port. Throws std::runtime_error after `timeout`, with the log.
+  std::uint16_t wait_ready(std::chrono::milliseconds timeout);
+
+  // The log's lines at WARNING level and above so far.
+  std::vector<std::string> warnings() const;
+
+ private:
+  void collect(int fd);
+  std::size_t count_in_log(const std::string& text) const;
+
+  pid_t pid_ = -1;
+  mutable std::mutex mutex_;
+  std::condition_variable grew_;
+  std::string log_;
+  int workers_ = 1;
+  std::thread reader_;
+};
+
+// The path of the running executable (/proc/self/exe, resolved).
+std::string current_executable();
+
+}  // namespace csgi::scenario

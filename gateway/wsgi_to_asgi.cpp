@@ -115,8 +115,7 @@ class PoolCall final : public SyncTask {
 template <class Work>
 auto run_on_pool(SyncExecutor& pool, const SyncCallOrigin& origin, Work work) {
   auto initiate = [&pool, &origin, work = std::move(work)](auto handler) mutable {
-    asio::any_io_executor home = asio::prefer(asio::get_associated_executor(handler),
-                                              asio::execution::outstanding_work.tracked);
+    asio::any_io_executor home = asio::get_associated_executor(handler);
     if (pool.certain_deadlock(origin.trace)) {
       auto error = std::make_exception_ptr(
           SyncDeadlock(refuse_deadlocked_call(origin, pool.threads())));

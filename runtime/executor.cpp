@@ -110,7 +110,7 @@ thread_local void* held_answers = nullptr;
 
 void SyncExecutor::submit(SyncTask& task, boost::asio::any_io_executor home) {
   auto pool = get_executor();  // starts the threads at the first call
-  task.home_ = std::move(home);
+  task.home_ = boost::asio::prefer(std::move(home), boost::asio::execution::outstanding_work.tracked);
   task.next_ = nullptr;
   bool kick = false;
   {

@@ -85,8 +85,8 @@ class SyncExecutor {
   boost::asio::any_io_executor get_executor();
   std::size_t threads() const { return threads_; }
 
-  // Queues `task` from the event loop `home` (the loop's executor; the loop
-  // counts the task as outstanding work until complete() returns). Called on
+  // Queues `task` from the event loop `home` (the loop's executor, which
+  // counts the task as outstanding work until its complete()). Called on
   // `home`'s thread; `task` must live until its complete().
   //
   // Hand-overs are batched, which is what keeps a loop and a sync thread

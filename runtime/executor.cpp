@@ -70,13 +70,17 @@ SyncExecutor::SyncExecutor(std::size_t threads, SyncScheduling scheduling,
 
 SyncExecutor::~SyncExecutor() { join(); }
 
-boost::asio::any_io_executor SyncExecutor::get_executor() {
+void SyncExecutor::start() {
   std::call_once(started_, [this] { impl_ = std::make_unique<Impl>(threads_, scheduling_); });
+}
+
+boost::asio::any_io_executor SyncExecutor::get_executor() {
+  start();
   return impl_->pool.get_executor();
 }
 
 void SyncExecutor::join() {
-  if (!impl_) return;  // no pool before the first get_executor()
+  if (!impl_) return;  // no pool before the first get_executor() or submit()
   {
     // Calls whose loop stopped before it woke the threads still run.
     std::lock_guard lock(mutex_);
@@ -103,13 +107,10 @@ struct SyncExecutor::Answers {
   }
 };
 
-namespace {
-// The answers held by the drain() running on this thread (hand_back_answers).
-thread_local void* held_answers = nullptr;
-}  // namespace
+thread_local SyncExecutor::Answers* SyncExecutor::held_answers_ = nullptr;
 
 void SyncExecutor::submit(SyncTask& task, boost::asio::any_io_executor home) {
-  auto pool = get_executor();  // starts the threads at the first call
+  start();
   task.home_ = boost::asio::prefer(std::move(home), boost::asio::execution::outstanding_work.tracked);
   task.next_ = nullptr;
   bool kick = false;
@@ -142,7 +143,7 @@ void SyncExecutor::start_drainers() {
 // answers back to their loops in batches (see submit()).
 void SyncExecutor::drain() {
   Answers answers;
-  void* outer = std::exchange(held_answers, &answers);
+  Answers* outer = std::exchange(held_answers_, &answers);
   const bool hold = threads_ == 1;
   std::unique_lock lock(mutex_);
   while (SyncTask* task = head_) {
@@ -167,11 +168,11 @@ void SyncExecutor::drain() {
   --drainers_;
   lock.unlock();
   hand_back(answers);
-  held_answers = outer;
+  held_answers_ = outer;
 }
 
 void SyncExecutor::hand_back_answers() {
-  if (held_answers) hand_back(*static_cast<Answers*>(held_answers));
+  if (held_answers_) hand_back(*held_answers_);
 }
 
 // Posts the answers held to their loops, one post per run of answers bound

@@ -133,6 +133,9 @@ class SyncExecutor {
  private:
   struct Impl;
   struct Answers;
+  // The answers held by the drain() running on this thread (hand_back_answers).
+  static thread_local Answers* held_answers_;
+  void start();  // starts the threads, once
   void start_drainers();
   void drain();
   static void hand_back(Answers& answers);

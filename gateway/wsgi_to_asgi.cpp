@@ -37,13 +37,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Where sync calls run: a SyncExecutor, with its executor taken once.
-struct SyncPool {
-  explicit SyncPool(SyncExecutor& owner) : executor(owner.get_executor()), owner(&owner) {}
-  asio::any_io_executor executor;
-  SyncExecutor* owner;
-};
-
 // The one warning of an episode of sync calls queueing (runtime/sync_queue_watch.hpp).
 void warn_sync_calls_queueing(const SyncQueueWait& wait, std::size_t threads) {
   error_log()->warn(
@@ -66,65 +59,72 @@ std::string refuse_deadlocked_call(const SyncCallOrigin& origin, std::size_t thr
   return message;
 }
 
+// A sync call queued on a SyncExecutor by run_on_pool: runs `work` on the
+// pool and completes `handler` on the loop with what `work` threw. It is
+// created and destroyed on the loop.
+template <class Handler, class Work>
+class PoolCall final : public SyncTask {
+ public:
+  PoolCall(Handler handler, Work work, const TraceContext& trace, std::size_t threads)
+      : SyncTask(trace), handler_(std::move(handler)), work_(std::move(work)), threads_(threads) {
+    auto slot = asio::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected())
+      slot.assign([this](asio::cancellation_type) { abandoned_.store(true); });
+  }
+
+  void run(std::optional<SyncQueueWait> wait) noexcept override {
+    if (wait) warn_sync_calls_queueing(*wait, threads_);
+    if (abandoned_.load()) {
+      error_ = std::make_exception_ptr(asgi::ClientDisconnected());
+      return;
+    }
+    try {
+      work_();
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+
+  void complete() noexcept override {
+    asio::get_associated_cancellation_slot(handler_).clear();
+    Handler handler = std::move(handler_);
+    std::exception_ptr error = std::move(error_);
+    delete this;
+    std::move(handler)(error);
+  }
+
+ private:
+  Handler handler_;
+  Work work_;
+  std::size_t threads_;
+  std::exception_ptr error_;
+  std::atomic<bool> abandoned_{false};  // set on the loop by a cancellation, read on the pool
+};
+
 // Runs `work` on `pool` and resumes the awaiting coroutine on its own executor,
 // rethrowing what `work` threw. The loop keeps counting the call as outstanding
 // work, so a loop with nothing else to do does not return from run() meanwhile.
 //
-// Around the call, the executor learns which request it serves (`origin`),
-// and current_trace() names that request on the sync thread (for the client).
-// A call that can never start is refused with SyncDeadlock. A call whose
-// awaiting coroutine was cancelled (its client went away) before it started
-// never runs, and ends with ClientDisconnected. The pool's queue watch is
-// told when the call is queued and when it starts, and the warning it
-// reports is logged on the pool's thread, before the call.
+// Around the call, current_trace() names the request it serves (`origin`;
+// the executor also keeps it for certain_deadlock). A call that can never
+// start is refused with SyncDeadlock. A call whose awaiting coroutine was
+// cancelled (its client went away) before it started never runs, and ends
+// with ClientDisconnected. The queue watch's warning is logged on the pool's
+// thread, before the call.
 // A deferred operation: awaiting it costs no coroutine frame of its own.
 template <class Work>
-auto run_on_pool(const SyncPool& pool, const SyncCallOrigin& origin, Work work) {
-  auto initiate = [pool, &origin, work = std::move(work)](auto handler) mutable {
-    asio::any_io_executor home = asio::prefer(asio::get_associated_executor(handler),
-                                              asio::execution::outstanding_work.tracked);
-    SyncExecutor* owner = pool.owner;
-    if (owner->certain_deadlock(origin.trace)) {
+auto run_on_pool(SyncExecutor& pool, const SyncCallOrigin& origin, Work work) {
+  auto initiate = [&pool, &origin, work = std::move(work)](auto handler) mutable {
+    asio::any_io_executor home = asio::get_associated_executor(handler);
+    if (pool.certain_deadlock(origin.trace)) {
       auto error = std::make_exception_ptr(
-          SyncDeadlock(refuse_deadlocked_call(origin, owner->threads())));
+          SyncDeadlock(refuse_deadlocked_call(origin, pool.threads())));
       asio::post(home, [handler = std::move(handler), error]() mutable { std::move(handler)(error); });
       return;
     }
-    // Set on the loop by a cancellation, read on the pool's thread.
-    auto abandoned = std::make_shared<std::atomic<bool>>(false);
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected())
-      slot.assign([abandoned](asio::cancellation_type) { abandoned->store(true); });
-    owner->call_queued();
-    asio::post(pool.executor, [handler = std::move(handler), work = std::move(work),
-                               home = std::move(home), owner, trace = origin.trace, abandoned,
-                               queued_at = owner->queue_watch().queued()]() mutable {
-      if (auto wait = owner->queue_watch().started(queued_at))
-        warn_sync_calls_queueing(*wait, owner->threads());
-      std::exception_ptr error;
-      if (abandoned->load()) {
-        error = std::make_exception_ptr(asgi::ClientDisconnected());
-      } else {
-        CurrentTrace current(&trace);
-        owner->call_running(trace);
-        try {
-          work();
-        } catch (...) {
-          error = std::current_exception();
-        }
-        owner->call_finished(trace);
-      }
-      owner->call_done();
-      // The count of outstanding work goes back with the result and ends on
-      // the loop: once the result is queued, this thread must not touch the
-      // loop, which may be gone as soon as the awaiting coroutine resumes.
-      auto loop = asio::prefer(home, asio::execution::outstanding_work.untracked);
-      asio::dispatch(loop, [handler = std::move(handler), error, home = std::move(home)]() mutable {
-        home = {};
-        asio::get_associated_cancellation_slot(handler).clear();
-        std::move(handler)(error);
-      });
-    });
+    using Call = PoolCall<decltype(handler), Work>;
+    auto* call = new Call(std::move(handler), std::move(work), origin.trace, pool.threads());
+    pool.submit(*call, std::move(home));
   };
   return asio::async_initiate<const asio::deferred_t&, void(std::exception_ptr)>(std::move(initiate),
                                                                                 asio::deferred);
@@ -132,10 +132,12 @@ auto run_on_pool(const SyncPool& pool, const SyncCallOrigin& origin, Work work) 
 
 // The result of an operation that ran on the loop. A broken promise means the
 // loop was destroyed with the operation still queued: the server is gone, which
-// the sync side sees as a disconnect.
+// the sync side sees as a disconnect. The answers of the calls that ran before
+// this one go back first: what the loop does next may depend on them.
 template <class T>
 T take(std::future<T>& future) {
   try {
+    SyncExecutor::hand_back_answers();
     return future.get();
   } catch (const std::future_error&) {
     throw asgi::ClientDisconnected();
@@ -273,13 +275,13 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
   bool disconnected_ = false;
 };
 
-asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPool pool,
+asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncExecutor& pool,
                                     asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
   if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
   wsgi::Environ environ = environ_from_scope(std::move(scope));
   // A one-thread executor serialises the calls: the app is never called
   // concurrently, which is what Environ::multithread false promises.
-  environ.multithread = pool.owner->threads() > 1;
+  environ.multithread = pool.threads() > 1;
   auto call = std::make_shared<SyncCall>(co_await asio::this_coro::executor, receive, send,
                                          std::move(environ));
   const wsgi::Environ& started = call->environ();
@@ -298,16 +300,17 @@ asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncPo
 
 asgi::awaitable<void> run_sync(SyncExecutor& executor, std::function<void()> work,
                                SyncCallOrigin origin) {
-  co_await run_on_pool(SyncPool(executor), origin, std::move(work));
+  co_await run_on_pool(executor, origin, std::move(work));
 }
 
 asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor) {
   auto shared = std::make_shared<const wsgi::App>(std::move(app));
-  SyncPool pool(executor);
+  executor.get_executor();  // its threads start with the adapter (runtime/executor.hpp)
+  SyncExecutor* pool = &executor;
   // A plain lambda returning the coroutine: nothing the coroutine uses lives in
   // the std::function, which callers may copy or drop while requests run.
   return [shared, pool](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
-    return call_sync_app(shared, pool, std::move(scope), std::move(receive), std::move(send));
+    return call_sync_app(shared, *pool, std::move(scope), std::move(receive), std::move(send));
   };
 }
 

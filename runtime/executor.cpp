@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <utility>
 
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #if defined(__linux__)
@@ -67,13 +70,139 @@ SyncExecutor::SyncExecutor(std::size_t threads, SyncScheduling scheduling,
 
 SyncExecutor::~SyncExecutor() { join(); }
 
-boost::asio::any_io_executor SyncExecutor::get_executor() {
+void SyncExecutor::start() {
   std::call_once(started_, [this] { impl_ = std::make_unique<Impl>(threads_, scheduling_); });
+}
+
+boost::asio::any_io_executor SyncExecutor::get_executor() {
+  start();
   return impl_->pool.get_executor();
 }
 
 void SyncExecutor::join() {
-  if (impl_) impl_->pool.join();  // no pool before the first get_executor()
+  if (!impl_) return;  // no pool before the first get_executor() or submit()
+  {
+    // Calls whose loop stopped before it woke the threads still run.
+    std::lock_guard lock(mutex_);
+    if (head_ && drainers_ == 0) {
+      ++drainers_;
+      boost::asio::post(impl_->pool, [this] { drain(); });
+    }
+  }
+  impl_->pool.join();
+}
+
+// The answers a drain() holds: tasks that ran, linked through next_, to hand
+// back to their loops.
+struct SyncExecutor::Answers {
+  SyncTask* head = nullptr;
+  SyncTask* tail = nullptr;
+  std::size_t count = 0;
+
+  void push(SyncTask* task) {
+    task->next_ = nullptr;
+    (tail ? tail->next_ : head) = task;
+    tail = task;
+    ++count;
+  }
+};
+
+thread_local SyncExecutor::Answers* SyncExecutor::held_answers_ = nullptr;
+
+void SyncExecutor::submit(SyncTask& task, boost::asio::any_io_executor home) {
+  start();
+  task.home_ = boost::asio::prefer(std::move(home), boost::asio::execution::outstanding_work.tracked);
+  task.next_ = nullptr;
+  bool kick = false;
+  {
+    std::lock_guard lock(mutex_);
+    task.queued_at_ = queue_watch_.queued();
+    call_queued();
+    (tail_ ? tail_->next_ : head_) = &task;
+    tail_ = &task;
+    // A drainer already running takes the task; more run only up to one per
+    // thread, since each may be held by its call.
+    if (drainers_ + wanted_ < threads_) kick = wanted_++ == 0;
+  }
+  // Posted behind the handlers the loop already has ready: the threads wake
+  // once for all the calls those handlers submit.
+  if (kick) boost::asio::post(task.home_, [this] { start_drainers(); });
+}
+
+void SyncExecutor::start_drainers() {
+  std::size_t wanted = 0;
+  {
+    std::lock_guard lock(mutex_);
+    wanted = std::exchange(wanted_, 0);
+    drainers_ += wanted;
+  }
+  for (std::size_t i = 0; i < wanted; ++i) boost::asio::post(impl_->pool, [this] { drain(); });
+}
+
+// On a pool thread: runs the queued calls until none is left, handing the
+// answers back to their loops in batches (see submit()).
+void SyncExecutor::drain() {
+  Answers answers;
+  Answers* outer = std::exchange(held_answers_, &answers);
+  const bool hold = threads_ == 1;
+  std::unique_lock lock(mutex_);
+  while (SyncTask* task = head_) {
+    head_ = task->next_;
+    if (!head_) tail_ = nullptr;
+    running_.push_back({task->trace_.span, task->trace_.parent});
+    lock.unlock();
+    // After a slow call, the next may be slow too: what is held goes first.
+    if (answers.count > 0 && recent_call_ >= short_call_) hand_back(answers);
+    const auto started = std::chrono::steady_clock::now();
+    {
+      CurrentTrace current(&task->trace_);
+      task->run(queue_watch_.started(task->queued_at_));
+    }
+    const auto took = std::chrono::steady_clock::now() - started;
+    recent_call_ = std::max(took, recent_call_ - recent_call_ / 8);
+    call_done();
+    lock.lock();
+    forget_running(task->trace_);
+    answers.push(task);
+    if (!hold || answers.count >= answers_batch || took >= short_call_) {
+      lock.unlock();
+      hand_back(answers);
+      lock.lock();
+    }
+  }
+  --drainers_;
+  lock.unlock();
+  hand_back(answers);
+  held_answers_ = outer;
+}
+
+void SyncExecutor::hand_back_answers() {
+  if (held_answers_) hand_back(*held_answers_);
+}
+
+// Posts the answers held to their loops, one post per run of answers bound
+// for the same loop. The count of outstanding work goes back with each answer
+// and ends on its loop: once an answer is queued, this thread must not touch
+// it nor the loop, which may be gone as soon as the awaiting coroutine resumes.
+void SyncExecutor::hand_back(Answers& answers) {
+  SyncTask* task = std::exchange(answers.head, nullptr);
+  answers.tail = nullptr;
+  answers.count = 0;
+  while (task) {
+    SyncTask* first = task;
+    SyncTask* last = first;
+    while (last->next_ && last->next_->home_ == first->home_) last = last->next_;
+    task = std::exchange(last->next_, nullptr);
+    auto loop = boost::asio::prefer(first->home_, boost::asio::execution::outstanding_work.untracked);
+    boost::asio::post(loop, [first] {
+      for (SyncTask* answer = first; answer;) {
+        SyncTask* next = answer->next_;
+        answer->home_ = {};
+        answer->complete();
+        answer = next;
+      }
+    });
+  }
 }
 
 void SyncExecutor::call_queued() {
@@ -85,12 +214,16 @@ void SyncExecutor::call_done() {
 }
 
 void SyncExecutor::call_running(const TraceContext& trace) {
-  std::lock_guard lock(running_mutex_);
+  std::lock_guard lock(mutex_);
   running_.push_back({trace.span, trace.parent});
 }
 
 void SyncExecutor::call_finished(const TraceContext& trace) {
-  std::lock_guard lock(running_mutex_);
+  std::lock_guard lock(mutex_);
+  forget_running(trace);
+}
+
+void SyncExecutor::forget_running(const TraceContext& trace) {
   auto it = std::find_if(running_.begin(), running_.end(),
                          [&](const Running& r) { return r.span == trace.span; });
   if (it == running_.end()) return;
@@ -100,7 +233,7 @@ void SyncExecutor::call_finished(const TraceContext& trace) {
 
 bool SyncExecutor::certain_deadlock(const TraceContext& trace) const {
   if (trace.parent == 0) return false;
-  std::lock_guard lock(running_mutex_);
+  std::lock_guard lock(mutex_);
   if (running_.size() < threads_) return false;
   // Mark the running calls that serve an ancestor of `trace`: its parent, that
   // call's parent, and so on while they run here.

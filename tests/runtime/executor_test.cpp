@@ -1,5 +1,13 @@
 #include "runtime/executor.hpp"
 
+#include <chrono>
+#include <functional>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
 
 namespace csgi {
@@ -65,6 +73,120 @@ TEST(SyncExecutorLoad, CountsCallsQueuedOrRunningIntoTheCounter) {
   EXPECT_EQ(load.load(), 1);
   executor.call_done();
   EXPECT_EQ(load.load(), 0);
+}
+
+// A task whose run() and complete() call the functions given, recording the
+// threads they ran on.
+class RecordingTask final : public SyncTask {
+ public:
+  explicit RecordingTask(std::function<void()> on_run = {}, std::function<void()> on_complete = {})
+      : SyncTask(TraceContext::for_request(std::nullopt)),
+        on_run_(std::move(on_run)),
+        on_complete_(std::move(on_complete)) {}
+
+  void run(std::optional<SyncQueueWait>) noexcept override {
+    ran_on = std::this_thread::get_id();
+    if (on_run_) on_run_();
+  }
+  void complete() noexcept override {
+    completed_on = std::this_thread::get_id();
+    if (on_complete_) on_complete_();
+  }
+
+  std::thread::id ran_on;
+  std::thread::id completed_on;
+
+ private:
+  std::function<void()> on_run_;
+  std::function<void()> on_complete_;
+};
+
+// Submits `tasks` from one handler of `io` and runs `io` until every task
+// completed; returns the number of handlers `io` ran.
+std::size_t submit_together(SyncExecutor& executor, std::vector<RecordingTask*> tasks) {
+  boost::asio::io_context io;
+  boost::asio::post(io, [&] {
+    for (auto* task : tasks) executor.submit(*task, io.get_executor());
+  });
+  return io.run();
+}
+
+TEST(SyncExecutorSubmit, TasksRunOnThePoolAndCompleteOnTheirLoop) {
+  SyncExecutor executor(1);
+  RecordingTask first, second;
+  submit_together(executor, {&first, &second});
+  EXPECT_NE(first.ran_on, std::this_thread::get_id());
+  EXPECT_EQ(first.completed_on, std::this_thread::get_id());
+  EXPECT_EQ(second.ran_on, first.ran_on);
+  EXPECT_EQ(second.completed_on, std::this_thread::get_id());
+}
+
+TEST(SyncExecutorSubmit, OneThreadWokenOnceAndAnswersBackInOnePost) {
+  SyncExecutor executor(1);
+  executor.set_short_call(std::chrono::hours(1));  // a preempted call stays short
+  RecordingTask a, b, c;
+  // The submitting handler, the one that wakes the pool, the one of the answers.
+  EXPECT_EQ(submit_together(executor, {&a, &b, &c}), 3u);
+}
+
+TEST(SyncExecutorSubmit, AnswersHeldGoBackBeforeAWaitForTheLoop) {
+  SyncExecutor executor(1);
+  std::promise<void> first_completed;
+  auto completed = first_completed.get_future();
+  bool waited = false;
+  RecordingTask first({}, [&] { first_completed.set_value(); });
+  RecordingTask second([&] {
+    SyncExecutor::hand_back_answers();
+    waited = completed.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  });
+  submit_together(executor, {&first, &second});
+  EXPECT_TRUE(waited);
+}
+
+// A slow call hands its answer back as it ends: the call after it, which
+// waits for that answer, is not left holding it.
+TEST(SyncExecutorSubmit, ASlowCallsAnswerGoesBackAtOnce) {
+  SyncExecutor executor(1);
+  std::promise<void> slow_completed;
+  auto completed = slow_completed.get_future();
+  bool waited = false;
+  RecordingTask slow([&] { std::this_thread::sleep_for(2 * executor.short_call()); },
+                     [&] { slow_completed.set_value(); });
+  RecordingTask next([&] {
+    waited = completed.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  });
+  submit_together(executor, {&slow, &next});
+  EXPECT_TRUE(waited);
+}
+
+// After a slow call, the answers of quick calls go back before the next call
+// starts: a slow call behind them would otherwise hold them.
+TEST(SyncExecutorSubmit, AfterASlowCallQuickAnswersAreNotHeldBehindTheNext) {
+  SyncExecutor executor(1);
+  std::promise<void> quick_completed;
+  auto completed = quick_completed.get_future();
+  bool waited = false;
+  RecordingTask slow([&] { std::this_thread::sleep_for(2 * executor.short_call()); });
+  RecordingTask quick({}, [&] { quick_completed.set_value(); });
+  RecordingTask next([&] {
+    waited = completed.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  });
+  submit_together(executor, {&slow, &quick, &next});
+  EXPECT_TRUE(waited);
+}
+
+TEST(SyncExecutorSubmit, WithMoreThreadsEachAnswerReturnsAsItsCallEnds) {
+  SyncExecutor executor(2);
+  std::promise<void> second_completed;
+  auto completed = second_completed.get_future();
+  bool waited = false;
+  RecordingTask first([&] {
+    waited = completed.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  });
+  RecordingTask second({}, [&] { second_completed.set_value(); });
+  submit_together(executor, {&first, &second});
+  EXPECT_TRUE(waited);
+  EXPECT_NE(first.ran_on, second.ran_on);
 }
 
 }  // namespace

@@ -62,8 +62,12 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
+# Fresh processes: a heap that already held the broadcast's 1,000
+# connections would take idle ones without growing.
+stop_all
+start_servers
 echo
-echo "idle memory: RSS growth with 1,000 idle WebSockets"
+echo "idle memory: RSS growth with 1,000 idle WebSockets, each server freshly started"
 declare -A IDLE
 for server in "${SERVERS[@]}"; do
   before=$(rss_kib "${PID[$server]}")

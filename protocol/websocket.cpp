@@ -1,5 +1,6 @@
 #include "protocol/websocket.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -16,6 +17,7 @@ struct Connection::Impl {
   Settings settings;
   std::unique_ptr<DeflateCodec> codec;
   InputBuffer input;
+  std::size_t frame_size = 0;  // of the incomplete frame at the input's front, once known
   std::string output;
   std::size_t output_begin = 0;
 
@@ -118,7 +120,13 @@ Connection::~Connection() = default;
 
 void Connection::receive_data(std::string_view bytes) { impl_->input.append(bytes); }
 
-std::span<char> Connection::input_space(std::size_t n) { return impl_->input.prepare(n); }
+std::span<char> Connection::input_space(std::size_t n) {
+  // Room for the rest of a frame whose header is in: a large message is read
+  // in one go rather than in chunks of `n`.
+  Impl& c = *impl_;
+  const std::size_t rest = c.frame_size > c.input.size() ? c.frame_size - c.input.size() : 0;
+  return c.input.prepare(std::max(n, rest));
+}
 void Connection::commit_input(std::size_t n) { impl_->input.commit(n); }
 void Connection::receive_eof() { impl_->eof = true; }
 std::size_t Connection::buffered_input() const { return impl_->input.size(); }
@@ -132,6 +140,7 @@ Event Connection::next_event() {
     if (result.status == FrameStatus::error)
       return c.fail(result.error, result.error == close_code::too_big ? "message too big"
                                                                       : "protocol error");
+    c.frame_size = result.needed;
     if (result.status == FrameStatus::need_data) break;
     // Messages that arrive after our close frame are dropped (RFC 6455
     // 1.4): only the peer's close matters now.

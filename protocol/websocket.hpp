@@ -89,6 +89,8 @@ class Connection {
   // ---- input ----
   void receive_data(std::string_view bytes);
   // Zero-copy: read straight into input_space(n), then commit_input(read).
+  // The space is at least n bytes, and the rest of the frame being received
+  // when its header says it is larger.
   std::span<char> input_space(std::size_t n);
   void commit_input(std::size_t n);
   void receive_eof();

@@ -1,5 +1,6 @@
 #include "protocol/websocket_frame.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <random>
 
@@ -7,8 +8,20 @@ namespace csgi::protocol::websocket {
 
 namespace {
 
+// Eight bytes at a time: the key repeats every four, so a word of two keys
+// masks eight bytes that start at a multiple of four.
 void apply_mask(char* data, std::size_t size, const unsigned char key[4]) {
-  for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<char>(data[i] ^ key[i & 3]);
+  std::uint32_t key32;
+  std::memcpy(&key32, key, 4);
+  const std::uint64_t key64 = (std::uint64_t{key32} << 32) | key32;
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    word ^= key64;
+    std::memcpy(data + i, &word, 8);
+  }
+  for (; i < size; ++i) data[i] = static_cast<char>(data[i] ^ key[i & 3]);
 }
 
 std::uint32_t random_key() {
@@ -69,7 +82,11 @@ FrameResult read_frame(std::span<char> data, Role role, std::uint64_t max_payloa
     std::memcpy(key, bytes + header, 4);
     header += 4;
   }
-  if (data.size() - header < length) return {};
+  if (data.size() - header < length) {
+    FrameResult partial;
+    partial.needed = header + static_cast<std::size_t>(length);
+    return partial;
+  }
   char* payload = data.data() + header;
   if (masked) apply_mask(payload, static_cast<std::size_t>(length), key);
   frame.payload = std::string_view(payload, static_cast<std::size_t>(length));

@@ -62,6 +62,7 @@ struct FrameResult {
   std::size_t consumed = 0;  // bytes of the frame (header and payload)
   Frame frame;               // status == frame
   std::uint16_t error = 0;   // status == error: the close code to fail with
+  std::size_t needed = 0;    // status == need_data: the frame's size, once its header is in
 };
 
 // Reads the frame at the front of `data`, unmasking its payload in place.

@@ -1,5 +1,10 @@
 #include "servers/serve.hpp"
 
+#include <malloc.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <stdexcept>
 #include <system_error>
 
@@ -20,9 +25,21 @@ ServerFactory server_factory(ServerKind kind) {
   throw std::invalid_argument("unknown server kind");
 }
 
+std::size_t keep_freed_heap_memory(std::size_t bytes) {
+#if defined(__GLIBC__)
+  if (std::getenv("MALLOC_TRIM_THRESHOLD_")) return 0;
+  if (::mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<std::size_t>(bytes, INT_MAX))) == 1)
+    return bytes;
+#else
+  (void)bytes;
+#endif
+  return 0;
+}
+
 int serve(const Config& config, const Application& app) {
   setup_logging(config.log_level, config.access_log);
   raise_open_file_limit();
+  keep_freed_heap_memory(std::size_t{16} << 20);
   try {
     if (config.workers > 1 || config.supervise) return run_supervisor(config, app);
     ServerFactory factory = server_factory(config.server);

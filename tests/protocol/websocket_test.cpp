@@ -1,6 +1,7 @@
 // The WebSocket protocol driven from strings: frames in, events and frames out.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <variant>
 
@@ -167,6 +168,30 @@ TEST(WebSocketConnection, FrameSplitAcrossReadsWaitsForTheRest) {
   EXPECT_TRUE(std::holds_alternative<NeedData>(server.feed(bytes.substr(0, 3))));
   EXPECT_TRUE(std::holds_alternative<NeedData>(server.feed(bytes.substr(3, 100))));
   EXPECT_EQ(message_of(server.feed(bytes.substr(103))).data, std::string(300, 'x'));
+}
+
+// Masking works a word at a time: every length, and every byte value, comes
+// back as sent, the tail after the last whole word included.
+TEST(WebSocketConnection, EveryPayloadLengthUnmasksExactly) {
+  for (std::size_t size = 0; size <= 40; ++size) {
+    std::string payload;
+    for (std::size_t i = 0; i < size; ++i) payload += static_cast<char>((i * 37 + size) & 0xFF);
+    Server server;
+    EXPECT_EQ(message_of(server.feed(frame(Opcode::binary, payload))).data, payload) << size;
+  }
+}
+
+// Once a frame's header is in, the space offered for reading holds the rest
+// of it: a large message is read in one go, not in chunks.
+TEST(WebSocketConnection, InputSpaceHoldsTheRestOfALargeFrame) {
+  Server server;
+  auto bytes = frame(Opcode::binary, std::string(100000, 'z'));
+  EXPECT_TRUE(std::holds_alternative<NeedData>(server.feed(bytes.substr(0, 1000))));
+  auto space = server.ws.input_space(16);
+  EXPECT_GE(space.size(), bytes.size() - 1000);
+  std::memcpy(space.data(), bytes.data() + 1000, bytes.size() - 1000);
+  server.ws.commit_input(bytes.size() - 1000);
+  EXPECT_EQ(message_of(server.ws.next_event()).data, std::string(100000, 'z'));
 }
 
 TEST(WebSocketConnection, FragmentsWithInterleavedPingMakeOneMessageAndAPong) {

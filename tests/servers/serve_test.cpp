@@ -5,9 +5,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <malloc.h>
 
 #include "servers/background_server.hpp"
 #include "servers/listener.hpp"
@@ -16,6 +20,29 @@
 
 namespace csgi::servers {
 namespace {
+
+// The buffers of large messages, freed, stay with the process for the next
+// ones instead of going back to the system at each free; an operator's
+// MALLOC_TRIM_THRESHOLD_ wins.
+TEST(KeepFreedHeapMemory, FreedBuffersStayForTheNextMessages) {
+#if defined(__GLIBC__)
+  if (std::getenv("MALLOC_TRIM_THRESHOLD_")) GTEST_SKIP() << "the environment sets the threshold";
+  ::setenv("MALLOC_TRIM_THRESHOLD_", "131072", 1);
+  EXPECT_EQ(keep_freed_heap_memory(std::size_t{16} << 20), 0u);
+  ::unsetenv("MALLOC_TRIM_THRESHOLD_");
+  ASSERT_EQ(keep_freed_heap_memory(std::size_t{16} << 20), std::size_t{16} << 20);
+  std::vector<void*> buffers;
+  for (int i = 0; i < 32; ++i) {
+    buffers.push_back(std::malloc(64 * 1024));
+    std::memset(buffers.back(), 1, 64 * 1024);
+  }
+  for (void* buffer : buffers) std::free(buffer);
+  // glibc's default would have trimmed the heap's free top to 128 KiB.
+  EXPECT_GE(::mallinfo2().keepcost, std::size_t{512} << 10);
+#else
+  GTEST_SKIP() << "glibc only";
+#endif
+}
 
 asgi::App failing_lifespan_app() {
   return [](asgi::Scope scope, asgi::Receive receive, asgi::Send send) -> asgi::awaitable<void> {

@@ -231,6 +231,7 @@ bool ServerConnection::response_started() const { return impl_->writer.started()
 bool ServerConnection::response_head_sent() const { return impl_->writer.head_written(); }
 bool ServerConnection::response_complete() const { return impl_->writer.complete(); }
 bool ServerConnection::peer_closed() const { return impl_->eof; }
+bool ServerConnection::request_failed() const { return impl_->active && impl_->error; }
 bool ServerConnection::head_in_progress() const {
   const Impl& c = *impl_;
   return !c.active && !c.head_ready && (c.input.size() > 0 || c.parser.in_message());

@@ -191,6 +191,10 @@ class ServerConnection {
   bool keep_alive() const;
   // The peer sent EOF.
   bool peer_closed() const;
+  // The request broke a rule after it started (a body past the limit, bad
+  // chunking): its error response, if no response head was written yet, is
+  // in pending_output(), and the connection ends after it.
+  bool request_failed() const;
   // Bytes of the next request head have arrived but not the whole head: the
   // driver's request-head timer applies, not the keep-alive idle timer.
   bool head_in_progress() const;

@@ -299,6 +299,13 @@ bool Driver::serve_request(protocol::MessageHead& head, bool& polite) {
       polite = flush();
       return false;
     case CycleEnd::abort:
+      // A body that broke a rule (past --limit-request-body, say) ended the
+      // app as a disconnect does, but its client is there to read the 413
+      // the protocol queued, as on the loop server.
+      if (!gone_ && conn_.request_failed()) {
+        polite = flush();
+        return false;
+      }
       polite = false;
       gone_ = true;
       return false;

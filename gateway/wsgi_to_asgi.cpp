@@ -153,15 +153,14 @@ Headers lower_case_names(Headers headers) {
 // Everything below except the two *_on_loop helpers runs on the sync thread.
 class SyncCall : public std::enable_shared_from_this<SyncCall> {
  public:
-  SyncCall(asio::any_io_executor loop, asgi::Receive receive, asgi::Send send,
-           wsgi::Environ environ)
-      : loop_(std::move(loop)),
-        receive_(std::move(receive)),
-        send_(std::move(send)),
-        environ_(std::move(environ)),
-        input_(*this) {
+  SyncCall(asgi::Receive receive, asgi::Send send, wsgi::Environ environ)
+      : receive_(std::move(receive)), send_(std::move(send)), environ_(std::move(environ)), input_(*this) {
     environ_.input = &input_;
   }
+
+  // The loop of the coroutine that awaits the call, before the call runs.
+  void set_loop(asio::any_io_executor loop) { loop_ = std::move(loop); }
+  const asgi::Send& send() const { return send_; }
 
   // Runs the app through a ResponseDriver whose head and chunks go to `send`.
   // The driver sends a head only right before a chunk, so the head waits for
@@ -275,15 +274,12 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
   bool disconnected_ = false;
 };
 
+// The loop's side of one call. Its frame holds two pointers and the origin,
+// not the request: the scope became the environ before the coroutine began
+// (wsgi_to_asgi), so that the frame stays small enough for Asio to recycle.
 asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncExecutor& pool,
-                                    asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
-  if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
-  wsgi::Environ environ = environ_from_scope(std::move(scope));
-  // A one-thread executor serialises the calls: the app is never called
-  // concurrently, which is what Environ::multithread false promises.
-  environ.multithread = pool.threads() > 1;
-  auto call = std::make_shared<SyncCall>(co_await asio::this_coro::executor, receive, send,
-                                         std::move(environ));
+                                    std::shared_ptr<SyncCall> call) {
+  call->set_loop(co_await asio::this_coro::executor);
   const wsgi::Environ& started = call->environ();
   SyncCallOrigin origin{started.trace, started.request_method, started.path_info};
   try {
@@ -292,8 +288,13 @@ asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncEx
     call->final_head_.emplace(503, Headers{{"content-type", "text/plain; charset=utf-8"}}, false);
     call->final_body_.emplace(std::string(refused.what()) + "\n", false);
   }
-  if (call->final_head_) co_await send(std::move(*call->final_head_));
-  if (call->final_body_) co_await send(std::move(*call->final_body_));
+  if (call->final_head_) co_await call->send()(std::move(*call->final_head_));
+  if (call->final_body_) co_await call->send()(std::move(*call->final_body_));
+}
+
+asgi::awaitable<void> refuse_scope() {
+  throw asgi::UnsupportedScope();
+  co_return;
 }
 
 }  // namespace
@@ -309,8 +310,15 @@ asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor) {
   SyncExecutor* pool = &executor;
   // A plain lambda returning the coroutine: nothing the coroutine uses lives in
   // the std::function, which callers may copy or drop while requests run.
-  return [shared, pool](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
-    return call_sync_app(shared, *pool, std::move(scope), std::move(receive), std::move(send));
+  return [shared, pool](asgi::Scope scope, asgi::Receive receive,
+                        asgi::Send send) -> asgi::awaitable<void> {
+    if (scope.type != asgi::ScopeType::http) return refuse_scope();
+    wsgi::Environ environ = environ_from_scope(std::move(scope));
+    // A one-thread executor serialises the calls: the app is never called
+    // concurrently, which is what Environ::multithread false promises.
+    environ.multithread = pool->threads() > 1;
+    return call_sync_app(shared, *pool,
+                         std::make_shared<SyncCall>(std::move(receive), std::move(send), std::move(environ)));
   };
 }
 

@@ -292,8 +292,11 @@ asgi::awaitable<void> call_sync_app(std::shared_ptr<const wsgi::App> app, SyncEx
   if (call->final_body_) co_await call->send()(std::move(*call->final_body_));
 }
 
-asgi::awaitable<void> refuse_scope() {
-  throw asgi::UnsupportedScope();
+// A coroutine that fails when awaited: what the adapter returns when it
+// fails before its coroutine exists, so that its caller sees the failure
+// where it awaits the app, as with any app.
+asgi::awaitable<void> fail_with(std::exception_ptr error) {
+  std::rethrow_exception(error);
   co_return;
 }
 
@@ -312,13 +315,17 @@ asgi::App wsgi_to_asgi(wsgi::App app, SyncExecutor& executor) {
   // the std::function, which callers may copy or drop while requests run.
   return [shared, pool](asgi::Scope scope, asgi::Receive receive,
                         asgi::Send send) -> asgi::awaitable<void> {
-    if (scope.type != asgi::ScopeType::http) return refuse_scope();
-    wsgi::Environ environ = environ_from_scope(std::move(scope));
-    // A one-thread executor serialises the calls: the app is never called
-    // concurrently, which is what Environ::multithread false promises.
-    environ.multithread = pool->threads() > 1;
-    return call_sync_app(shared, *pool,
-                         std::make_shared<SyncCall>(std::move(receive), std::move(send), std::move(environ)));
+    try {
+      if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
+      wsgi::Environ environ = environ_from_scope(std::move(scope));
+      // A one-thread executor serialises the calls: the app is never called
+      // concurrently, which is what Environ::multithread false promises.
+      environ.multithread = pool->threads() > 1;
+      return call_sync_app(shared, *pool,
+                           std::make_shared<SyncCall>(std::move(receive), std::move(send), std::move(environ)));
+    } catch (...) {
+      return fail_with(std::current_exception());
+    }
   };
 }
 

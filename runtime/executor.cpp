@@ -153,18 +153,24 @@ void SyncExecutor::drain() {
     lock.unlock();
     // After a slow call, the next may be slow too: what is held goes first.
     if (answers.count > 0 && recent_call_ >= short_call_) hand_back(answers);
-    const auto started = std::chrono::steady_clock::now();
+    // Only a one-thread executor holds answers, and only it times its calls
+    // (recent_call_ is then touched by its one thread alone).
+    const auto started = hold ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     {
       CurrentTrace current(&task->trace_);
       task->run(queue_watch_.started(task->queued_at_));
     }
-    const auto took = std::chrono::steady_clock::now() - started;
-    recent_call_ = std::max(took, recent_call_ - recent_call_ / 8);
+    bool slow = false;
+    if (hold) {
+      const auto took = std::chrono::steady_clock::now() - started;
+      recent_call_ = std::max(took, recent_call_ - recent_call_ / 8);
+      slow = took >= short_call_;
+    }
     call_done();
     lock.lock();
     forget_running(task->trace_);
     answers.push(task);
-    if (!hold || answers.count >= answers_batch || took >= short_call_) {
+    if (!hold || answers.count >= answers_batch || slow) {
       lock.unlock();
       hand_back(answers);
       lock.lock();

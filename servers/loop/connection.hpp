@@ -110,17 +110,13 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   void cancel();
 
   Phase phase() const { return phase_; }
+  Buffers buffers() const { return buffers_; }
 
  private:
   // Load sharing (LoopContext::load): a new connection counts as one unit of
   // load until its first request starts (or it closes without one).
   void first_request_started();
   bool awaiting_first_request_ = false;
-
- public:
-  Buffers buffers() const { return buffers_; }
-
- private:
   boost::asio::awaitable<void> serve();
   // --proxy-protocol: reads the PROXY header that must start the connection
   // (servers/proxy_preamble.hpp) within the request-head timeout; false when

@@ -129,15 +129,23 @@ TEST(SyncExecutorSubmit, OneThreadWokenOnceAndAnswersBackInOnePost) {
   EXPECT_EQ(submit_together(executor, {&a, &b, &c}), 3u);
 }
 
+// One task's completion on the loop, awaited by another task on the pool:
+// whether its answer was handed back while that other task ran.
+struct Completion {
+  std::promise<void> promise;
+  std::future<void> future = promise.get_future();
+  void set() { promise.set_value(); }
+  bool arrives() { return future.wait_for(std::chrono::seconds(5)) == std::future_status::ready; }
+};
+
 TEST(SyncExecutorSubmit, AnswersHeldGoBackBeforeAWaitForTheLoop) {
   SyncExecutor executor(1);
-  std::promise<void> first_completed;
-  auto completed = first_completed.get_future();
+  Completion first_completed;
   bool waited = false;
-  RecordingTask first({}, [&] { first_completed.set_value(); });
+  RecordingTask first({}, [&] { first_completed.set(); });
   RecordingTask second([&] {
     SyncExecutor::hand_back_answers();
-    waited = completed.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+    waited = first_completed.arrives();
   });
   submit_together(executor, {&first, &second});
   EXPECT_TRUE(waited);
@@ -147,14 +155,11 @@ TEST(SyncExecutorSubmit, AnswersHeldGoBackBeforeAWaitForTheLoop) {
 // waits for that answer, is not left holding it.
 TEST(SyncExecutorSubmit, ASlowCallsAnswerGoesBackAtOnce) {
   SyncExecutor executor(1);
-  std::promise<void> slow_completed;
-  auto completed = slow_completed.get_future();
+  Completion slow_completed;
   bool waited = false;
   RecordingTask slow([&] { std::this_thread::sleep_for(2 * executor.short_call()); },
-                     [&] { slow_completed.set_value(); });
-  RecordingTask next([&] {
-    waited = completed.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
-  });
+                     [&] { slow_completed.set(); });
+  RecordingTask next([&] { waited = slow_completed.arrives(); });
   submit_together(executor, {&slow, &next});
   EXPECT_TRUE(waited);
 }
@@ -163,27 +168,21 @@ TEST(SyncExecutorSubmit, ASlowCallsAnswerGoesBackAtOnce) {
 // starts: a slow call behind them would otherwise hold them.
 TEST(SyncExecutorSubmit, AfterASlowCallQuickAnswersAreNotHeldBehindTheNext) {
   SyncExecutor executor(1);
-  std::promise<void> quick_completed;
-  auto completed = quick_completed.get_future();
+  Completion quick_completed;
   bool waited = false;
   RecordingTask slow([&] { std::this_thread::sleep_for(2 * executor.short_call()); });
-  RecordingTask quick({}, [&] { quick_completed.set_value(); });
-  RecordingTask next([&] {
-    waited = completed.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
-  });
+  RecordingTask quick({}, [&] { quick_completed.set(); });
+  RecordingTask next([&] { waited = quick_completed.arrives(); });
   submit_together(executor, {&slow, &quick, &next});
   EXPECT_TRUE(waited);
 }
 
 TEST(SyncExecutorSubmit, WithMoreThreadsEachAnswerReturnsAsItsCallEnds) {
   SyncExecutor executor(2);
-  std::promise<void> second_completed;
-  auto completed = second_completed.get_future();
+  Completion second_completed;
   bool waited = false;
-  RecordingTask first([&] {
-    waited = completed.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
-  });
-  RecordingTask second({}, [&] { second_completed.set_value(); });
+  RecordingTask first([&] { waited = second_completed.arrives(); });
+  RecordingTask second({}, [&] { second_completed.set(); });
   submit_together(executor, {&first, &second});
   EXPECT_TRUE(waited);
   EXPECT_NE(first.ran_on, second.ran_on);

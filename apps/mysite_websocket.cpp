@@ -171,10 +171,10 @@ Application with_websockets(Application site) {
       if (scope.type == asgi::ScopeType::websocket) {
         // Neither endpoint needs the scope past this point: it goes now
         // rather than staying with the connection for its whole life.
-        const asgi::Scope taken = std::move(scope);
+        asgi::Scope taken = std::move(scope);
         if (taken.path == "/ws/echo/") return echo(std::move(receive), std::move(send));
         if (taken.path == "/ws/chat/") return chat(room, std::move(receive), std::move(send));
-        return http(asgi::Scope(taken), std::move(receive), std::move(send));
+        return http(std::move(taken), std::move(receive), std::move(send));
       }
       return http(std::move(scope), std::move(receive), std::move(send));
     };

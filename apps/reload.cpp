@@ -157,13 +157,14 @@ class PluginHost {
   void watch(const std::stop_token& stop) {
     FileSignature seen = loaded_signature_;
     Clock::time_point changed_at = Clock::now();
+    // A sleep that a stop request cuts short.
     std::mutex sleep_mutex;
+    std::condition_variable_any sleep;
     for (;;) {
       {
         std::unique_lock lock(sleep_mutex);
-        if (wake_.wait_for(lock, stop, options_.poll_interval, [] { return false; }) ||
-            stop.stop_requested())
-          return;
+        sleep.wait_for(lock, stop, options_.poll_interval, [] { return false; });
+        if (stop.stop_requested()) return;
       }
       FileSignature now = signature_of(spec_.path);
       if (now != seen) {
@@ -200,7 +201,6 @@ class PluginHost {
   FileSignature loaded_signature_;  // of the file the last load copied
   pid_t loaded_in_;                 // the process that loaded build_
   pid_t prepared_in_ = 0;
-  std::condition_variable_any wake_;
   std::jthread watcher_;  // last: stopped and joined before the rest is destroyed
 };
 

@@ -52,9 +52,7 @@ awaitable<std::string> read_rest(detail::Exchange& exchange) {
 }  // namespace
 
 void propagate_trace(Headers& headers, const TraceContext* trace) {
-  if (!trace || !trace->valid()) return;
-  for (const auto& header : headers)
-    if (ascii::iequals(header.first, "traceparent")) return;
+  if (!trace || !trace->valid() || find_header(headers, "traceparent")) return;
   headers.emplace_back("traceparent", trace->traceparent());
 }
 

@@ -50,7 +50,6 @@ foreach(library IN LISTS CSGI_EXPORTED_LIBRARIES)
 endforeach()
 set_target_properties(csgi_testing PROPERTIES EXPORT_NAME gateway_testing)
 set_target_properties(csgi_app_testing PROPERTIES EXPORT_NAME testing)
-set_target_properties(csgi_embed PROPERTIES EXPORT_NAME embed)
 set_target_properties(csgi_plugin PROPERTIES EXPORT_NAME plugin)
 
 install(TARGETS ${CSGI_EXPORTED_LIBRARIES} csgi_app_testing csgi_plugin csgi

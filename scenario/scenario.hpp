@@ -23,7 +23,6 @@ using std::chrono::milliseconds;
 struct Options {
   milliseconds sleep{1000};    // how long each /api/ call sleeps (the article's 1 s)
   milliseconds timeout{5000};  // the aggregated views' read timeout (httpx's 5 s)
-  std::string executable;      // the csgi executable the servers run; empty: this process's
 };
 
 // What the story expects of one view in one row.

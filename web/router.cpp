@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <stdexcept>
 
 #include <boost/json/value.hpp>
 
 #include "gateway/adapters.hpp"
 #include "gateway/convert.hpp"
+#include "runtime/ascii.hpp"
 
 namespace csgi::web {
 
@@ -41,40 +41,37 @@ bool accepts(const Router::Route& route, std::string_view method) {
   });
 }
 
-// Where a request goes: the first route whose pattern and method match, or,
-// when only routes of other methods match its path, what they allow.
-struct Lookup {
-  std::optional<Match> match;
-  std::vector<std::string> allowed;
-};
+// Where a request goes: the first route whose pattern and method match.
+std::optional<Match> find_route(const Routes& routes, std::string_view path, std::string_view method) {
+  for (const Router::Route& route : routes) {
+    if (!accepts(route, method)) continue;
+    if (auto captures = route.pattern.match(path)) return Match{&route, std::move(*captures)};
+  }
+  return std::nullopt;
+}
 
 void add_allowed(std::vector<std::string>& allowed, const std::string& method) {
   if (std::find(allowed.begin(), allowed.end(), method) == allowed.end()) allowed.push_back(method);
 }
 
-Lookup find_route(const Routes& routes, std::string_view path, std::string_view method) {
-  Lookup lookup;
+// The methods of the routes whose pattern matches `path`, in route order
+// (GET bringing HEAD): worked out only for a request that no route took.
+std::vector<std::string> allowed_methods(const Routes& routes, std::string_view path) {
+  std::vector<std::string> allowed;
   for (const Router::Route& route : routes) {
-    auto captures = route.pattern.match(path);
-    if (!captures) continue;
-    if (accepts(route, method)) {
-      lookup.match = Match{&route, std::move(*captures)};
-      return lookup;
-    }
+    if (!route.pattern.match(path)) continue;
     for (const std::string& each : route.methods) {
-      add_allowed(lookup.allowed, each);
-      if (each == "GET") add_allowed(lookup.allowed, "HEAD");
+      add_allowed(allowed, each);
+      if (each == "GET") add_allowed(allowed, "HEAD");
     }
   }
-  return lookup;
+  return allowed;
 }
 
 // Decimal digits whose value fits in an std::int64_t.
 bool is_int64(std::string_view text) {
-  std::int64_t value = 0;
-  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text.front()))) return false;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc{} && end == text.data() + text.size();
+  return !text.empty() && std::isdigit(static_cast<unsigned char>(text.front())) &&
+         ascii::parse_decimal<std::int64_t>(text).has_value();
 }
 
 bool path_matches(const Routes& routes, std::string_view path) {
@@ -98,13 +95,12 @@ Response unmatched_response(const Routes& routes, std::string_view path,
 
 // The answer to a request that no route takes: 405 when routes of other
 // methods match its path, else the redirect or the 404 of unmatched_response.
-Response unrouted_response(const Routes& routes, const Lookup& lookup, std::string_view path,
-                           std::string_view root_path, std::string_view raw_path,
-                           std::string_view query_string) {
-  if (lookup.allowed.empty())
-    return unmatched_response(routes, path, root_path, raw_path, query_string);
+Response unrouted_response(const Routes& routes, std::string_view path, std::string_view root_path,
+                           std::string_view raw_path, std::string_view query_string) {
+  std::vector<std::string> allowed = allowed_methods(routes, path);
+  if (allowed.empty()) return unmatched_response(routes, path, root_path, raw_path, query_string);
   std::string allow;
-  for (const std::string& method : lookup.allowed) allow += (allow.empty() ? "" : ", ") + method;
+  for (const std::string& method : allowed) allow += (allow.empty() ? "" : ", ") + method;
   Response response = json_response(boost::json::object{{"detail", "Method Not Allowed"}}, 405);
   response.headers.emplace_back("allow", std::move(allow));
   return response;
@@ -266,10 +262,10 @@ asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExe
     co_return;
   }
   if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
-  Lookup lookup = find_route(table->routes, scope.path, scope.method);
-  if (!lookup.match) {
+  std::optional<Match> match = find_route(table->routes, scope.path, scope.method);
+  if (!match) {
     co_await send_response(send,
-                           unrouted_response(table->routes, lookup, scope.path, scope.root_path,
+                           unrouted_response(table->routes, scope.path, scope.root_path,
                                              scope.raw_path, scope.query_string),
                            executor);
     co_return;
@@ -285,8 +281,8 @@ asgi::awaitable<void> dispatch_async(std::shared_ptr<const Table> table, SyncExe
                                  std::move(scope.path), std::move(scope.query_string),
                                  std::move(scope.headers), std::move(scope.client),
                                  std::move(*body), std::move(scope.state),
-                                 std::move(lookup.match->captures), scope.trace);
-  Response response = co_await respond_async(*lookup.match->route, executor, std::move(request));
+                                 std::move(match->captures), scope.trace);
+  Response response = co_await respond_async(*match->route, executor, std::move(request));
   co_await send_response(send, std::move(response), executor);
 }
 
@@ -337,9 +333,9 @@ wsgi::Body answer_sync(Response response, wsgi::Environ& environ,
 
 wsgi::Body dispatch_sync(const std::shared_ptr<const Table>& table, wsgi::Environ& environ,
                          wsgi::StartResponse& start_response) {
-  Lookup lookup = find_route(table->routes, environ.path_info, environ.request_method);
-  if (!lookup.match)
-    return answer_sync(unrouted_response(table->routes, lookup, environ.path_info,
+  std::optional<Match> match = find_route(table->routes, environ.path_info, environ.request_method);
+  if (!match)
+    return answer_sync(unrouted_response(table->routes, environ.path_info,
                                          environ.script_name, environ.raw_path,
                                          environ.query_string),
                        environ, start_response);
@@ -350,8 +346,8 @@ wsgi::Body dispatch_sync(const std::shared_ptr<const Table>& table, wsgi::Enviro
   Request request = make_request(environ.request_method, environ.url_scheme, environ.path_info,
                                  environ.query_string, environ.headers, environ.remote,
                                  std::move(*body), environ.state,
-                                 std::move(lookup.match->captures), environ.trace);
-  const Router::Route* route = lookup.match->route;
+                                 std::move(match->captures), environ.trace);
+  const Router::Route* route = match->route;
   if (route->async_view) {
     auto shared_request = std::make_shared<Request>(std::move(request));
     return answer_on_a_loop(

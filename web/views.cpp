@@ -1,12 +1,12 @@
 #include "web/views.hpp"
 
-#include <charconv>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "gateway/convert.hpp"
+#include "runtime/ascii.hpp"
 
 namespace csgi::web {
 
@@ -27,11 +27,8 @@ std::optional<std::string> Request::query(std::string_view name) const {
 
 std::int64_t Request::int_param(const std::string& name) const {
   const std::string& text = params.at(name);
-  std::int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc{} || end != text.data() + text.size())
-    throw std::invalid_argument("parameter " + name + " is not an integer: " + text);
-  return value;
+  if (auto value = ascii::parse_decimal<std::int64_t>(text)) return *value;
+  throw std::invalid_argument("parameter " + name + " is not an integer: " + text);
 }
 
 boost::json::value Request::json() const {

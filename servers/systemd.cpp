@@ -69,18 +69,24 @@ std::optional<int> listen_fd(std::string_view name) {
   throw std::runtime_error("systemd passed no socket named '" + std::string(name) + "'");
 }
 
+bool unix_address(std::string_view path, sockaddr_un& address, socklen_t& length) {
+  address = sockaddr_un{};
+  address.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof address.sun_path) return false;
+  std::memcpy(address.sun_path, path.data(), path.size());
+  if (path[0] == '@') address.sun_path[0] = '\0';  // an abstract socket
+  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+  return true;
+}
+
 void notify(std::string_view state) {
   const char* path = std::getenv("NOTIFY_SOCKET");
   if (!path || !*path) return;
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::size_t length = std::strlen(path);
-  if (length >= sizeof address.sun_path) return;
-  std::memcpy(address.sun_path, path, length);
-  if (path[0] == '@') address.sun_path[0] = '\0';  // an abstract socket
+  sockaddr_un address;
+  socklen_t size = 0;
+  if (!unix_address(path, address, size)) return;
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
-  auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length);
   if (::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&address),
                size) < 0)
     error_log()->debug("systemd notice {} not sent: {}", state, std::strerror(errno));

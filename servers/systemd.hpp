@@ -6,10 +6,18 @@
 #include <optional>
 #include <string_view>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 namespace csgi::servers::systemd {
 
 // The first descriptor systemd passes (SD_LISTEN_FDS_START).
 inline constexpr int first_listen_fd = 3;
+
+// The address of the datagram socket `path` names as NOTIFY_SOCKET does (a
+// leading '@': an abstract socket), and its `length`. False when it does not
+// fit a sockaddr_un.
+bool unix_address(std::string_view path, sockaddr_un& address, socklen_t& length);
 
 // The listening socket systemd passed to this process, when LISTEN_PID is
 // this process and LISTEN_FDS counts at least one descriptor from 3: the

@@ -89,28 +89,25 @@ asio::awaitable<void> WebSocketSession::run(const asgi::App& app, protocol::Mess
       co_await write_out(*http_);
     } catch (const std::exception&) {
     }
-    release_http();
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-    co_return;
+  } else {
+    upgrade_ = std::get<ws::Upgrade>(std::move(checked));
+    asgi::Scope scope;
+    fill_scope(scope, head, origin);
+    scope.type = asgi::ScopeType::websocket;
+    scope.scheme = origin.scheme == "https" ? "wss" : "ws";
+    scope.subprotocols = upgrade_.subprotocols;
+    scope.extensions.websocket_http_response = true;
+    std::exception_ptr error;
+    try {
+      // receive and send capture the bare pointer: the session outlives the
+      // app's coroutine, which is awaited here.
+      co_await app(std::move(scope), asgi::Receive([this] { return receive(); }),
+                   asgi::Send([this](asgi::SendEvent&& event) { return send(std::move(event)); }));
+    } catch (...) {
+      error = std::current_exception();
+    }
+    co_await finish(error);
   }
-  upgrade_ = std::get<ws::Upgrade>(std::move(checked));
-  asgi::Scope scope;
-  fill_scope(scope, head, origin);
-  scope.type = asgi::ScopeType::websocket;
-  scope.scheme = origin.scheme == "https" ? "wss" : "ws";
-  scope.subprotocols = upgrade_.subprotocols;
-  scope.extensions.websocket_http_response = true;
-  std::exception_ptr error;
-  try {
-    // receive and send capture the bare pointer: the session outlives the
-    // app's coroutine, which is awaited here.
-    co_await app(std::move(scope), asgi::Receive([this] { return receive(); }),
-                 asgi::Send([this](asgi::SendEvent&& event) { return send(std::move(event)); }));
-  } catch (...) {
-    error = std::current_exception();
-  }
-  co_await finish(error);
   release_http();
   boost::system::error_code ignored;
   socket_.close(ignored);

@@ -93,7 +93,7 @@ Connection::~Connection() {
   first_request_started();  // or never will
   unlist_from_watch();
   context_->connections.erase(this);
-  if (context_->stopping && context_->all_gone()) context_->all_closed.set();
+  context_->closed_one();
 }
 
 asio::awaitable<void> Connection::run() {

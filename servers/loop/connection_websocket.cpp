@@ -22,7 +22,7 @@ boost::asio::awaitable<void> Connection::serve_websocket(protocol::MessageHead& 
       boost::asio::bind_cancellation_slot(
           session->cancellation_slot(), [context = context_, session](std::exception_ptr) {
             context->websockets.erase(session);
-            if (context->stopping && context->all_gone()) context->all_closed.set();
+            context->closed_one();
           }));
 }
 

@@ -60,6 +60,11 @@ struct LoopContext {
   AsyncEvent all_closed;  // set when both sets are empty while stopping
 
   bool all_gone() const { return connections.empty() && websockets.empty(); }
+  // A connection or WebSocket left its set: the last one out while stopping
+  // ends the graceful wait.
+  void closed_one() {
+    if (stopping && all_gone()) all_closed.set();
+  }
 
   // True when a new request must be answered 503 (--limit-concurrency): the
   // limit counts requests in flight, not connections (spec/servers.md).

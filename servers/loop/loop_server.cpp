@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -194,6 +195,19 @@ void LoopServer::start_connection(Socket socket) {
                                               [connection](std::exception_ptr) {}));
 }
 
+// Takes up to `limit` connections already in the accept queue, without
+// waiting: an error (would_block once the queue is empty) ends it, and the
+// accept loop retries a real one.
+void LoopServer::take_queued(int limit) {
+  for (int taken = 0; taken < limit; ++taken) {
+    Socket next(io_);
+    boost::system::error_code error;
+    acceptor_->accept(next, error);
+    if (error) return;
+    start_connection(std::move(next));
+  }
+}
+
 asio::awaitable<void> LoopServer::accept() {
   asio::steady_timer backoff(io_);
   for (;;) {
@@ -210,12 +224,7 @@ asio::awaitable<void> LoopServer::accept() {
     // loop empties it, and a full queue makes the kernel drop handshakes that
     // clients retry only a second later: take what is queued now, up to a
     // bound so that the connections already accepted get their turn too.
-    for (int taken = 1; taken < accept_batch && !context_->stopping; ++taken) {
-      Socket next(io_);
-      acceptor_->accept(next, error);
-      if (error) break;  // would_block: the queue is empty (or a real error, retried above)
-      start_connection(std::move(next));
-    }
+    if (!context_->stopping) take_queued(accept_batch - 1);
     // A connection accepted as shutdown began is served all the same (its
     // client is waiting); only then does accepting end.
     if (context_->stopping) co_return;
@@ -284,12 +293,7 @@ asio::awaitable<void> LoopServer::shut_down() {
     // the same turn of the loop close this process's descriptors of the
     // socket, so that the kernel refuses new ones (or, under a supervisor or
     // systemd, which keep theirs, queues them for another process).
-    for (;;) {
-      Socket next(io_);
-      acceptor_->accept(next, ignored);
-      if (ignored) break;
-      start_connection(std::move(next));
-    }
+    take_queued(std::numeric_limits<int>::max());
     acceptor_->close(ignored);
   }
   Listener closed = std::move(listener_);

@@ -46,6 +46,7 @@ class LoopServer final : public Server {
   bool open_acceptor();
   // Serves an accepted socket: a Connection coroutine on the loop.
   void start_connection(Socket socket);
+  void take_queued(int limit);
   void request_stop();  // on the loop thread
   void finish_sync_work();
 

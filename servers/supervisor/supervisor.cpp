@@ -24,6 +24,14 @@ namespace csgi::servers {
 
 namespace {
 
+// Writes out whatever the logs and stdio buffer: before a fork, so that
+// nothing buffered is written twice, by parent and child, and before _exit.
+void flush_logs() {
+  error_log()->flush();
+  access_log()->flush();
+  std::fflush(nullptr);
+}
+
 using std::chrono::milliseconds;
 
 std::string signal_name(int signal_number) {
@@ -171,9 +179,7 @@ void Supervisor::handle_usr2() {
   }
   error_log()->info("Upgrading: starting a new supervisor from {}", options_.upgrade.executable);
   // Nothing buffered may be written twice, by parent and child.
-  error_log()->flush();
-  access_log()->flush();
-  std::fflush(nullptr);
+  flush_logs();
   signals_->block();
   upgrade_ = Upgrade::start(options_.upgrade, listen_fd_, [this] { signals_->detach_in_child({}); });
   signals_->unblock();
@@ -276,9 +282,7 @@ bool Supervisor::spawn_worker() {
   auto max_requests = max_requests_for_next_worker();
 
   // Nothing buffered may be written twice, by parent and child.
-  error_log()->flush();
-  access_log()->flush();
-  std::fflush(nullptr);
+  flush_logs();
   signals_->block();
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -344,9 +348,7 @@ void Supervisor::run_worker(int heartbeat_fd, std::size_t age,
   } catch (...) {
     error_log()->error("Exception in worker process");
   }
-  error_log()->flush();
-  access_log()->flush();
-  std::fflush(nullptr);
+  flush_logs();
   // _exit: the parent's atexit handlers and static destructors are not ours to run.
   ::_exit(code);
 }

@@ -26,20 +26,12 @@ std::string notice_socket_name() {
   return "@csgi-upgrade-" + std::to_string(::getpid()) + "-" + std::to_string(++count);
 }
 
-sockaddr_un abstract_address(const std::string& name, socklen_t& length) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, name.data(), name.size());
-  address.sun_path[0] = '\0';
-  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
-  return address;
-}
-
 int bind_notice_socket(const std::string& name) {
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
+  sockaddr_un address;
   socklen_t length = 0;
-  sockaddr_un address = abstract_address(name, length);
+  systemd::unix_address(name, address, length);  // fits: the name is short
   if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
     int error = errno;
     ::close(fd);

@@ -20,6 +20,8 @@
 
 #include <sys/types.h>
 
+#include "servers/systemd.hpp"
+
 namespace csgi::servers {
 
 // What a new supervisor is started from: the executable's path (resolved when
@@ -29,7 +31,8 @@ struct UpgradeCommand {
   std::string executable;
   std::vector<std::string> arguments;
   std::string fd_name;  // LISTEN_FDNAMES for the socket; "" gives "csgi"
-  int listen_fd_number = 3;  // where the new process finds the socket (--fd N, else 3)
+  // Where the new process finds the socket: --fd N, else where systemd puts it.
+  int listen_fd_number = systemd::first_listen_fd;
 
   // This process's own command: /proc/self/exe resolved and /proc/self/cmdline.
   // Empty `executable` when /proc cannot tell.

@@ -47,11 +47,13 @@ class Listener {
   std::uint16_t port() const { return local_.port; }
   // What the startup line shows: "http://127.0.0.1:8000" or "unix:/run/app.sock".
   std::string url() const;
+  // Closes this process's descriptor (and removes a socket file it created)
+  // now rather than at destruction; what it describes stays. Idempotent.
+  void close();
 
  private:
   static constexpr int unix_family = 1;  // AF_UNIX, without <sys/socket.h> here
   Listener(int fd, int family, std::string owned_path);
-  void close();
 
   int fd_ = -1;
   int family_ = 0;

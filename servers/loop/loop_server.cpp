@@ -296,7 +296,7 @@ asio::awaitable<void> LoopServer::shut_down() {
     take_queued(std::numeric_limits<int>::max());
     acceptor_->close(ignored);
   }
-  Listener closed = std::move(listener_);
+  listener_.close();
   // An accept that completed before the close has its handler queued: let it
   // add its connection before the connections are walked.
   co_await asio::post(io_, use_awaitable);

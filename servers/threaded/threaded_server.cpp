@@ -233,7 +233,7 @@ void ThreadedServer::drain(ConnectionPool& pool) {
   // is closed, the kernel refuses new ones (or, under a supervisor or
   // systemd, which keep theirs, queues them for another process).
   accept_ready(pool);
-  Listener closed = std::move(listener_);
+  listener_.close();
   pool.stop_accepting();
   auto deadline = Clock::now() + config_.timeout_graceful_shutdown;
   bool forced = false;

@@ -85,10 +85,15 @@ std::vector<Hop> x_forwarded_hops(const Headers& headers) {
   return hops;
 }
 
-// A node as headers write it: "192.0.2.1", "192.0.2.1:8080", "2001:db8::1",
-// "[2001:db8::1]", "[2001:db8::1]:8080". Nullopt for anything else
-// ("unknown", "_hidden", garbage).
-std::optional<Endpoint> node_endpoint(std::string_view node) {
+// A node's address and port (0 when none) as headers write it: "192.0.2.1",
+// "192.0.2.1:8080", "2001:db8::1", "[2001:db8::1]", "[2001:db8::1]:8080".
+// Nullopt for anything else ("unknown", "_hidden", garbage).
+struct Node {
+  IpAddress address;
+  std::uint16_t port = 0;
+};
+
+std::optional<Node> parse_node(std::string_view node) {
   std::string_view host = node, port;
   if (node.starts_with('[')) {
     auto close = node.find(']');
@@ -106,18 +111,24 @@ std::optional<Endpoint> node_endpoint(std::string_view node) {
   }
   auto address = IpAddress::parse(host);
   if (!address) return std::nullopt;
-  Endpoint endpoint{address->to_string(), 0};
+  Node parsed{*address};
   if (!port.empty()) {
     auto number = ascii::parse_decimal<std::uint16_t>(port);
     if (!number) return std::nullopt;
-    endpoint.port = *number;
+    parsed.port = *number;
   }
-  return endpoint;
+  return parsed;
+}
+
+std::optional<Endpoint> node_endpoint(std::string_view node) {
+  auto parsed = parse_node(node);
+  if (!parsed) return std::nullopt;
+  return Endpoint{parsed->address.to_string(), parsed->port};
 }
 
 bool trusted_hop(const ForwardedAllow& allow, std::string_view node) {
-  auto endpoint = node_endpoint(node);
-  return endpoint && allow.trusts(*IpAddress::parse(endpoint->host));
+  auto parsed = parse_node(node);
+  return parsed && allow.trusts(parsed->address);
 }
 
 }  // namespace

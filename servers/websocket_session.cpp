@@ -60,9 +60,8 @@ WebSocketSession::WebSocketSession(StreamSocket socket, const Config& config,
                                    std::shared_ptr<const void> http_owner)
     : socket_(std::move(socket)),
       config_(config),
-      http_(&http),
+      http_(std::move(http_owner), &http),
       client_(std::move(client)),
-      http_owner_(std::move(http_owner)),
       changed_(socket_.get_executor()),
       reader_done_(socket_.get_executor()),
       keepalive_done_(socket_.get_executor()),
@@ -113,10 +112,7 @@ asio::awaitable<void> WebSocketSession::run(const asgi::App& app, protocol::Mess
   socket_.close(ignored);
 }
 
-void WebSocketSession::release_http() {
-  http_ = nullptr;
-  http_owner_.reset();
-}
+void WebSocketSession::release_http() { http_.reset(); }
 
 void WebSocketSession::cancel() {
   cancel_.emit(asio::cancellation_type::terminal);

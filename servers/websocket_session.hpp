@@ -105,9 +105,10 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 
   StreamSocket socket_;
   const Config& config_;
-  protocol::ServerConnection* http_;  // null once the handshake is answered
+  // `http`, kept alive by `http_owner` (an aliasing pointer); null once the
+  // handshake is answered.
+  std::shared_ptr<protocol::ServerConnection> http_;
   std::optional<Endpoint> client_;
-  std::shared_ptr<const void> http_owner_;
   boost::asio::cancellation_signal cancel_;
   std::string path_;  // for the error log
   protocol::websocket::Upgrade upgrade_;

@@ -43,8 +43,10 @@ namespace csgi::plugin {
 
 // Bumped whenever Application or the types it holds change layout or
 // signature (2: asgi::App takes its Scope as an rvalue; 3: web::Request and
-// web::Response gained fields).
-inline constexpr std::uint32_t abi_version = 4;
+// web::Response gained fields; 4: asgi::Scope gained subprotocols, and the
+// events WebSocket's; 5: asgi::Scope::spec_version became static and the
+// scope's one-byte fields moved to its end).
+inline constexpr std::uint32_t abi_version = 5;
 
 // The entry point `csgi serve lib.so` looks up when no symbol is given.
 inline constexpr const char* default_symbol = "csgi_app";

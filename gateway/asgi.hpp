@@ -23,12 +23,17 @@ namespace csgi::asgi {
 template <class T>
 using awaitable = boost::asio::awaitable<T>;
 
-enum class ScopeType { http, lifespan, websocket };
+enum class ScopeType : std::uint8_t { http, lifespan, websocket };
 
 // The connection scope (spec/async.md, "HTTP connection scope").
+//
+// Every app's coroutine frame holds one, and Asio recycles a frame per thread
+// only up to 1,020 bytes (larger ones go to malloc on every request): keep it
+// small. The one-byte fields sit together at the end, and what is the same
+// for every scope is static.
 struct Scope {
-  ScopeType type = ScopeType::http;
-  std::string spec_version{csgi::spec_version};
+  // The version of spec/ the server implements; the same for every scope.
+  static constexpr std::string_view spec_version = csgi::spec_version;
   std::string http_version = "1.1";   // "1.0" or "1.1"
   std::string method = "GET";         // upper-case
   std::string scheme = "http";        // "http" or "https"
@@ -40,11 +45,12 @@ struct Scope {
   std::optional<Endpoint> client;     // the peer, when known
   std::optional<Endpoint> server;     // the listening address, when known
   std::shared_ptr<State> state;       // shared with lifespan; null when the server has none
-  Extensions extensions;
   TraceContext trace;                 // this request's span and its caller's (runtime/trace.hpp)
   // websocket scopes: the subprotocols the client offered, in its order
   // (spec/websocket.md); empty for http.
   std::vector<std::string> subprotocols;
+  Extensions extensions;
+  ScopeType type = ScopeType::http;
 };
 
 // ---- receive events (server -> app) --------------------------------------

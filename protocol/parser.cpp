@@ -143,10 +143,10 @@ int Parser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
   // case-insensitively.
   auto& name = s.fields().back().first;
   const auto old = name.size();
-  name.resize(old + n);
+  name.append(at, n);  // copied, then lowered in place: no zero-filling first
   char* out = name.data() + old;
   for (std::size_t i = 0; i < n; ++i) {
-    const char c = text::lower_tchar_table[static_cast<unsigned char>(at[i])];
+    const char c = text::lower_tchar_table[static_cast<unsigned char>(out[i])];
     if (c == 0) return s.fail(Error::malformed);
     out[i] = c;
   }

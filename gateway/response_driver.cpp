@@ -37,7 +37,10 @@ void ResponseDriver::run(const App& app, Environ& environ) {
 }
 
 void ResponseDriver::pull(Body& body) {
-  while (auto chunk = body.next()) send(*chunk, !body.exhausted());
+  while (auto chunk = body.next()) {
+    const bool more = !body.exhausted();
+    send(std::move(*chunk), more);
+  }
   finish();
 }
 
@@ -55,11 +58,11 @@ Write ResponseDriver::start_response(int status, Headers headers, std::exception
   headers_ = std::move(headers);
   return [this](std::string_view data) {
     if (app_returned_) throw std::logic_error("write called after the app returned");
-    send(data, true);
+    send(std::string(data), true);
   };
 }
 
-void ResponseDriver::send(std::string_view data, bool more) {
+void ResponseDriver::send(std::string data, bool more) {
   // An empty chunk says nothing, so it is not an error even before
   // start_response; and holding the head until the first non-empty chunk lets
   // an error before it still replace the head (exc_info).
@@ -67,7 +70,7 @@ void ResponseDriver::send(std::string_view data, bool more) {
   if (!started_) throw std::logic_error("response body written before start_response");
   if (complete_) throw std::logic_error("response body written after the body ended");
   send_head();
-  send_chunk_(data, more);
+  send_chunk_(std::move(data), more);
   complete_ = !more;
 }
 

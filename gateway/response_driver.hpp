@@ -21,7 +21,10 @@ namespace csgi::wsgi {
 class ResponseDriver {
  public:
   using SendHead = std::function<void(int status, Headers headers)>;
-  using SendChunk = std::function<void(std::string_view chunk, bool more)>;
+  // The chunk is the body's own string, moved: a host that keeps it (an
+  // event for the loop) takes it without a copy; one that writes it may
+  // take a std::string_view.
+  using SendChunk = std::function<void(std::string chunk, bool more)>;
 
   ResponseDriver(SendHead send_head, SendChunk send_chunk)
       : send_head_(std::move(send_head)), send_chunk_(std::move(send_chunk)) {}
@@ -53,7 +56,7 @@ class ResponseDriver {
  private:
   Write start_response(int status, Headers headers, std::exception_ptr exc_info);
   void pull(Body& body);
-  void send(std::string_view data, bool more);
+  void send(std::string data, bool more);
   void send_head();
   void finish();
   void report_late_error(const Environ& environ, std::exception_ptr error) const;

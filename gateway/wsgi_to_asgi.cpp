@@ -174,8 +174,8 @@ class SyncCall : public std::enable_shared_from_this<SyncCall> {
         [&head](int status, Headers headers) {
           head.emplace(status, lower_case_names(std::move(headers)), false);
         },
-        [this, &head](std::string_view chunk, bool more) {
-          asgi::HttpResponseBody body{std::string(chunk), more};
+        [this, &head](std::string chunk, bool more) {
+          asgi::HttpResponseBody body{std::move(chunk), more};
           if (!more) {
             final_head_ = std::exchange(head, std::nullopt);
             final_body_ = std::move(body);

@@ -133,6 +133,13 @@ asgi::awaitable<Response> api_async(Request request) {
   co_return finish_served(api_payload(request, "Hello Async World!"), std::move(served));
 }
 
+// ---- /health/ ----------------------------------------------------------
+
+// 200 once the server serves: lifespan startup is done before any request.
+asgi::awaitable<Response> health(Request) {
+  co_return Response{200, {{"content-type", "text/plain; charset=utf-8"}}, "ok\n"};
+}
+
 // ---- the aggregated views ----------------------------------------------
 
 double seconds_since(clock_type::time_point start) {
@@ -288,6 +295,9 @@ Application make_site(std::string name, bool async_api) {
   web::Router router;
   if (async_api) router.path("api/", web::AsyncView(api_async));
   else router.path("api/", web::SyncView(api));
+  // The readiness probe of docs/deployment.md: async, so that it answers at
+  // once even while every sync thread is busy with /api/ calls.
+  router.path("health/", web::AsyncView(health));
   router.path("api/async/", web::AsyncView(api_async))
       .path("api/aggregated/", web::AsyncView(api_aggregated))
       .path("api/aggregated/sync/", web::SyncView(api_aggregated_sync));

@@ -159,6 +159,16 @@ CSGI_ASYNC_TEST(Mysite, AsyncApiAnswersThroughTheInProcessClientWithWhereAndWhen
             20000);
 }
 
+// The readiness probe's view (docs/deployment.md), on both variants.
+TEST(Mysite, HealthAnswersOkOnBothVariants) {
+  for (auto app : {mysite_app(), mysite_async_app()}) {
+    Client client(app);
+    auto response = client.get("/health/");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, "ok\n");
+  }
+}
+
 TEST(Mysite, CallCountOutsideItsRangeAnswers400WithTheReason) {
   Client client(mysite_app());
   for (std::string view : {"/api/aggregated/", "/api/aggregated/sync/"}) {

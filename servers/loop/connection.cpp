@@ -373,10 +373,12 @@ void Connection::start_watch() {
   if (watch_.pending || peer_gone_ || conn_.reading_paused()) return;
   watch_.pending = true;
   unsigned generation = ++watch_.generation;
-  socket_.async_wait(Socket::wait_read,
-                     [self = shared_from_this(), generation](const boost::system::error_code& error) {
-                       self->on_watch(error, generation);
-                     });
+  // Readable, or the end of the stream (an error: eof), completes the peek.
+  socket_.async_receive(asio::buffer(&watch_.peeked, 1), Socket::message_peek,
+                        [self = shared_from_this(), generation](const boost::system::error_code& error,
+                                                                std::size_t) {
+                          self->on_watch(error, generation);
+                        });
 }
 
 void Connection::stop_watch() {

@@ -77,9 +77,14 @@ enum class Interrupt : std::uint8_t { none, deadline, give_back_buffers };
 
 // The reader beside a running app: one queued readiness wait at a time, whose
 // completion is ignored once stopped (a newer generation started or none runs).
+// The wait is a peek at one byte (into `peeked`, which nobody reads), not
+// Asio's async_wait: a wait re-arms the socket in epoll with a system call
+// each time, a peek at a socket known to be drained costs none
+// (skip_speculative_read).
 struct Watch {
   bool pending = false;
   unsigned generation = 0;
+  char peeked = 0;
 };
 
 // An IndexedSetMember: listed in the context's apps_to_watch while its app

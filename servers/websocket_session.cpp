@@ -15,6 +15,7 @@
 #include "runtime/use_tuple.hpp"
 #include "servers/cycle.hpp"
 #include "servers/logging.hpp"
+#include "servers/speculative_read.hpp"
 
 namespace csgi::servers {
 
@@ -316,9 +317,11 @@ asio::awaitable<void> WebSocketSession::read_loop(std::shared_ptr<WebSocketSessi
         co_await changed_.wait();
       } else if (!read_available()) {
         // Nothing to read: an idle connection holds no buffer while it waits.
+        // The socket is drained, so the wait costs no system call.
         ws_->shrink_buffers();
         if (queue_.empty()) queue_.shrink_to_fit();
-        auto [error] = co_await socket_.async_wait(StreamSocket::wait_read, use_tuple);
+        skip_speculative_read(socket_);
+        auto [error, ignored] = co_await async_wait_readable(socket_, peeked_, use_tuple);
         if (error) {
           peer_gone_ = true;
           ws_->receive_eof();

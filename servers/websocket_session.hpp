@@ -117,6 +117,7 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
   bool connect_delivered_ = false;
   bool denied_ = false;     // the app answers the handshake with an HTTP response
   bool peer_gone_ = false;  // a read or write failed
+  char peeked_ = 0;         // async_wait_readable's byte
   bool awaiting_pong_ = false;
   bool receiving_ = false;
   bool sending_ = false;

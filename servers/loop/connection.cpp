@@ -11,7 +11,7 @@
 #include "runtime/use_tuple.hpp"
 #include "servers/listener.hpp"
 #include "servers/logging.hpp"
-#include "servers/loop/speculative_read.hpp"
+#include "servers/speculative_read.hpp"
 #include "servers/proxy_preamble.hpp"
 #include "servers/websocket_session.hpp"
 
@@ -373,12 +373,11 @@ void Connection::start_watch() {
   if (watch_.pending || peer_gone_ || conn_.reading_paused()) return;
   watch_.pending = true;
   unsigned generation = ++watch_.generation;
-  // Readable, or the end of the stream (an error: eof), completes the peek.
-  socket_.async_receive(asio::buffer(&watch_.peeked, 1), Socket::message_peek,
-                        [self = shared_from_this(), generation](const boost::system::error_code& error,
-                                                                std::size_t) {
-                          self->on_watch(error, generation);
-                        });
+  async_wait_readable(socket_, watch_.peeked,
+                      [self = shared_from_this(), generation](const boost::system::error_code& error,
+                                                              std::size_t) {
+                        self->on_watch(error, generation);
+                      });
 }
 
 void Connection::stop_watch() {

@@ -77,14 +77,12 @@ enum class Interrupt : std::uint8_t { none, deadline, give_back_buffers };
 
 // The reader beside a running app: one queued readiness wait at a time, whose
 // completion is ignored once stopped (a newer generation started or none runs).
-// The wait is a peek at one byte (into `peeked`, which nobody reads), not
-// Asio's async_wait: a wait re-arms the socket in epoll with a system call
-// each time, a peek at a socket known to be drained costs none
-// (skip_speculative_read).
+// The wait is async_wait_readable (servers/speculative_read.hpp), which
+// costs no system call per request where Asio's async_wait costs one.
 struct Watch {
   bool pending = false;
   unsigned generation = 0;
-  char peeked = 0;
+  char peeked = 0;  // async_wait_readable's byte
 };
 
 // An IndexedSetMember: listed in the context's apps_to_watch while its app

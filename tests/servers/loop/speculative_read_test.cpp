@@ -18,7 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 
-#include "servers/loop/speculative_read.hpp"
+#include "servers/speculative_read.hpp"
 #include "tests/servers/loop/recv_counter.hpp"
 
 namespace csgi::servers::loop {

@@ -1,4 +1,4 @@
-#include "servers/loop/speculative_read.hpp"
+#include "servers/speculative_read.hpp"
 
 #include <boost/version.hpp>
 
@@ -7,7 +7,7 @@
 #include <boost/asio/detail/epoll_reactor.hpp>
 #endif
 
-namespace csgi::servers::loop {
+namespace csgi::servers {
 
 #if defined(CSGI_SKIP_SPECULATIVE_READ)
 namespace {
@@ -49,4 +49,4 @@ void skip_speculative_read(boost::asio::generic::stream_protocol::socket&) {}
 bool speculative_read_can_be_skipped() { return false; }
 #endif
 
-}  // namespace csgi::servers::loop
+}  // namespace csgi::servers

@@ -18,9 +18,25 @@
 // simply tried first, as Asio does by default.
 #pragma once
 
+#include <utility>
+
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 
-namespace csgi::servers::loop {
+namespace csgi::servers {
+
+// Completes once `socket` has a byte to read, or with an error (eof) once its
+// peer has closed it, and consumes nothing: a one-byte receive with MSG_PEEK
+// into `byte`, which must outlive the operation and which nobody reads.
+// Asio's async_wait(wait_read) would do the same, but the reactor re-arms the
+// socket with an epoll_ctl for every wait; this costs no system call on a
+// socket known to be drained (skip_speculative_read) and one recv otherwise.
+template <class Token>
+auto async_wait_readable(boost::asio::generic::stream_protocol::socket& socket, char& byte, Token&& token) {
+  return socket.async_receive(boost::asio::buffer(&byte, 1),
+                              boost::asio::generic::stream_protocol::socket::message_peek,
+                              std::forward<Token>(token));
+}
 
 void skip_speculative_read(boost::asio::generic::stream_protocol::socket& socket);
 
@@ -28,4 +44,4 @@ void skip_speculative_read(boost::asio::generic::stream_protocol::socket& socket
 // against (false: it is a no-op, and each request costs a recv more).
 bool speculative_read_can_be_skipped();
 
-}  // namespace csgi::servers::loop
+}  // namespace csgi::servers

@@ -125,6 +125,48 @@ TEST_F(SpeculativeReadTest, ReadAfterSkipMakesExactlyOneRecv) {
   EXPECT_EQ(recv_calls_of_next_read(), 1);
 }
 
+// async_wait_readable, the disconnect watch's and the WebSocket reader's wait:
+// on a drained socket it makes no receive until bytes arrive, then one peek
+// that leaves them for the read.
+TEST_F(SpeculativeReadTest, WaitReadableOnADrainedSocketMakesNoRecvAndConsumesNothing) {
+  testing::count_recvs_on(pair_.server.native_handle());
+  char byte = 0;
+  bool readable = false;
+  async_wait_readable(pair_.server, byte, [&](const boost::system::error_code& error, std::size_t n) {
+    EXPECT_FALSE(error) << error.message();
+    EXPECT_EQ(n, 1u);
+    readable = true;
+  });
+  io_.restart();
+  io_.poll();
+  EXPECT_FALSE(readable);
+  EXPECT_EQ(testing::counted_recvs(), 0);
+  asio::write(pair_.client, asio::buffer(std::string_view("next")));
+  io_.restart();
+  for (int i = 0; i < 100 && !readable; ++i) io_.run_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(readable);
+  EXPECT_EQ(testing::counted_recvs(), 1);
+  testing::count_recvs_on(-1);
+  start_read();
+  run_until_read();
+  EXPECT_EQ(received(), "next");
+}
+
+TEST_F(SpeculativeReadTest, WaitReadableEndsWithEofWhenThePeerCloses) {
+  boost::system::error_code got;
+  bool completed = false;
+  char byte = 0;
+  async_wait_readable(pair_.server, byte, [&](const boost::system::error_code& error, std::size_t) {
+    got = error;
+    completed = true;
+  });
+  pair_.client.close();
+  io_.restart();
+  for (int i = 0; i < 100 && !completed; ++i) io_.run_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(completed);
+  EXPECT_EQ(got, asio::error::eof);
+}
+
 class SpeculativeReadNotSkippedTest : public SpeculativeReadTest {
  protected:
   void SetUp() override { read_first(false); }

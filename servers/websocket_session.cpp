@@ -320,7 +320,6 @@ asio::awaitable<void> WebSocketSession::read_loop(std::shared_ptr<WebSocketSessi
         // The socket is drained, so the wait costs no system call.
         ws_->shrink_buffers();
         if (queue_.empty()) queue_.shrink_to_fit();
-        skip_speculative_read(socket_);
         auto [error, ignored] = co_await async_wait_readable(socket_, peeked_, use_tuple);
         if (error) {
           peer_gone_ = true;
@@ -340,7 +339,10 @@ bool WebSocketSession::read_available() {
   auto space = ws_->input_space(read_chunk);
   boost::system::error_code error;
   std::size_t n = socket_.read_some(asio::buffer(space.data(), space.size()), error);
-  if (would_block(error)) return false;
+  if (would_block(error)) {
+    skip_speculative_read(socket_);  // drained: the next wait needs no attempt first
+    return false;
+  }
   if (error || n == 0) {
     peer_gone_ = true;
     ws_->receive_eof();

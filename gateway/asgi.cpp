@@ -40,6 +40,11 @@ std::string_view event_name(const SendEvent& event) {
       event);
 }
 
+AppFunction plain_function(const App& app) {
+  const AppFunction* function = app.target<AppFunction>();
+  return function ? *function : nullptr;
+}
+
 void check_response_start(int status, const Headers& headers) {
   check_response_status(status);
   for (const auto& field : headers) check_response_field(field);

@@ -146,6 +146,14 @@ using Send = std::function<awaitable<void>(SendEvent)>;
 // The scope arrives as an rvalue, so that it is moved rather than copied on
 // its way in; apps take it by value (spec/async.md, "The app").
 using App = std::function<awaitable<void>(Scope&&, Receive, Send)>;
+// An app written as a plain function, as most are. A server that holds one
+// may call it directly instead of through App: the scope is then built in
+// place as the argument, where std::function moves the whole Scope once more
+// on its way to the parameter.
+using AppFunction = awaitable<void> (*)(Scope, Receive, Send);
+// The plain function `app` wraps; null when it wraps anything else (a lambda,
+// middleware, an adapter).
+AppFunction plain_function(const App& app);
 
 // Thrown by `send` once the client has gone, and when the app breaks the
 // ordering rules (runtime/http_types.hpp).

@@ -135,9 +135,7 @@ asio::awaitable<void> Connection::serve() {
     if (auto* started = std::get_if<protocol::RequestStarted>(&event)) {
       phase_ = Phase::serving;
       if (takes_websocket_path(config, *started->head)) co_return co_await serve_websocket(*started->head);
-      asgi::Scope scope;
-      fill_scope(scope, *started->head, origin_);
-      if (!co_await serve_request(scope)) co_return;
+      if (!co_await serve_request(*started->head)) co_return;
       phase_ = Phase::idle;
       deadline = coarse_steady_now() + config.timeout_keep_alive;
     } else if (std::holds_alternative<protocol::NeedData>(event)) {
@@ -293,7 +291,7 @@ bool Connection::read_available(std::size_t size) {
   return true;
 }
 
-asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
+asio::awaitable<bool> Connection::serve_request(protocol::MessageHead& head) {
   if (context_->over_limit()) {
     co_await answer_and_close(503);
     co_return false;
@@ -301,9 +299,7 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
   // Graceful shutdown began: this response says that the connection closes.
   if (context_->stopping) conn_.close_after_response();
   context_->request_budget.count();
-  // Proxy headers name each request's client: the access line shows it.
-  std::optional<Endpoint> forwarded_client;
-  if (origin_.proxy_headers) forwarded_client = scope.client;
+  std::optional<Endpoint> forwarded_client;  // set by call_app when proxy headers apply
   CycleEnd end;
   {
     ActiveRequest active(*context_);
@@ -312,13 +308,7 @@ asio::awaitable<bool> Connection::serve_request(asgi::Scope& scope) {
     begin_app();
     std::exception_ptr error;
     try {
-      // receive and send capture the bare pointer, which std::function
-      // stores without an allocation, and are made in the app's parameters
-      // (no copy, and nothing kept by an idle connection). The spec lets an
-      // app call them only while its coroutine runs (spec/async.md), and the
-      // connection outlives every request it serves.
-      co_await context_->app(std::move(scope), asgi::Receive([this] { return receive(); }),
-                             asgi::Send([this](asgi::SendEvent&& event) { return send(std::move(event)); }));
+      co_await call_app(head, forwarded_client);
     } catch (...) {
       error = std::current_exception();
     }
@@ -352,6 +342,30 @@ void Connection::begin_app() {
 void Connection::end_app() {
   unlist_from_watch();
   stop_watch();
+}
+
+asgi::awaitable<void> Connection::call_app(protocol::MessageHead& head,
+                                           std::optional<Endpoint>& forwarded_client) {
+  // receive and send capture the bare pointer, which std::function stores
+  // without an allocation. The spec lets an app call them only while its
+  // coroutine runs (spec/async.md), and the connection outlives every
+  // request it serves.
+  asgi::Receive receive([this] { return this->receive(); });
+  asgi::Send send([this](asgi::SendEvent&& event) { return this->send(std::move(event)); });
+  // A plain function takes the scope as it is built; App would move it once
+  // more (gateway/asgi.hpp, AppFunction).
+  if (context_->app_function)
+    return context_->app_function(request_scope(head, forwarded_client), std::move(receive), std::move(send));
+  return context_->app(request_scope(head, forwarded_client), std::move(receive), std::move(send));
+}
+
+asgi::Scope Connection::request_scope(protocol::MessageHead& head,
+                                      std::optional<Endpoint>& forwarded_client) {
+  asgi::Scope scope;
+  fill_scope(scope, head, origin_);
+  // Proxy headers name each request's client: the access line shows it.
+  if (origin_.proxy_headers) forwarded_client = scope.client;
+  return scope;
 }
 
 void Connection::unlist_from_watch() {

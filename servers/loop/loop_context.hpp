@@ -36,6 +36,7 @@ struct LoopContext {
 
   const Config& config;
   asgi::App app;
+  asgi::AppFunction app_function = nullptr;  // app's plain function, when it is one
   std::shared_ptr<State> state;
   protocol::Limits limits;
   std::optional<Endpoint> server_endpoint;  // null: ask each socket (wildcard bind)

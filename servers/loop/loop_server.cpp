@@ -96,6 +96,7 @@ int LoopServer::run(const RunOptions& options) {
   if (options.handle_signals) signals_.emplace(io_, SIGINT, SIGTERM);
   try {
     context_->app = application_.as_async(sync_);
+    context_->app_function = asgi::plain_function(context_->app);
   } catch (...) {
     log_app_load_failed(application_.name, std::current_exception());
     if (options.on_started) options.on_started(false);

@@ -24,14 +24,20 @@ namespace {
 
 using namespace std::string_literals;
 
-// Answers "<client host> <client port> <scheme>".
-asgi::App who_app() {
-  return [](asgi::Scope scope, asgi::Receive, asgi::Send send) -> asgi::awaitable<void> {
-    if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
-    std::string text = scope.client ? scope.client->host + " " + std::to_string(scope.client->port)
-                                    : "none";
-    co_await send(asgi::HttpResponseStart{200, {{"content-type", "text/plain"}}});
-    co_await send(asgi::HttpResponseBody{text + " " + scope.scheme, false});
+// Answers "<client host> <client port> <scheme>". A plain function, which
+// the loop server calls directly (gateway/asgi.hpp, AppFunction).
+asgi::awaitable<void> who(asgi::Scope scope, asgi::Receive, asgi::Send send) {
+  if (scope.type != asgi::ScopeType::http) throw asgi::UnsupportedScope();
+  std::string text = scope.client ? scope.client->host + " " + std::to_string(scope.client->port)
+                                  : "none";
+  co_await send(asgi::HttpResponseStart{200, {{"content-type", "text/plain"}}});
+  co_await send(asgi::HttpResponseBody{text + " " + scope.scheme, false});
+}
+
+// The same app behind a lambda, which a server calls through asgi::App.
+asgi::App who_in_a_lambda() {
+  return [](asgi::Scope scope, asgi::Receive receive, asgi::Send send) {
+    return who(std::move(scope), std::move(receive), std::move(send));
   };
 }
 
@@ -107,9 +113,8 @@ class Proxy : public ::testing::TestWithParam<Kind> {
     config_.log_level = "critical";
   }
 
-  std::string ask(const std::string& bytes) {
-    BackgroundServer server(GetParam().factory, config_,
-                            Application::from_async("who", who_app()));
+  std::string ask(const std::string& bytes, asgi::App app = who) {
+    BackgroundServer server(GetParam().factory, config_, Application::from_async("who", std::move(app)));
     return exchange(server.endpoint(), !config_.uds.empty(), bytes);
   }
 
@@ -118,12 +123,16 @@ class Proxy : public ::testing::TestWithParam<Kind> {
 
 TEST_P(Proxy, ProxyHeadersFromATrustedPeerNameClientAndSchemeToAppAndAccessLog) {
   config_.proxy_headers = true;
-  AccessLines access;
-  auto answer = ask(request + "X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n\r\n");
-  EXPECT_EQ(body_of(answer), "203.0.113.7 0 https");
-  auto lines = access.lines();
-  ASSERT_EQ(lines.size(), 1u);
-  EXPECT_TRUE(lines[0].starts_with("203.0.113.7:0 - \"GET / HTTP/1.1\" 200")) << lines[0];
+  // Both ways a server calls an app: a plain function directly, anything
+  // else through asgi::App.
+  for (const asgi::App& app : {asgi::App(who), who_in_a_lambda()}) {
+    AccessLines access;
+    auto answer = ask(request + "X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n\r\n", app);
+    EXPECT_EQ(body_of(answer), "203.0.113.7 0 https");
+    auto lines = access.lines();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_TRUE(lines[0].starts_with("203.0.113.7:0 - \"GET / HTTP/1.1\" 200")) << lines[0];
+  }
 }
 
 TEST_P(Proxy, ForgedProxyHeadersFromAnUntrustedPeerChangeNothing) {

@@ -4,14 +4,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <sys/types.h>
+#include "scenario/child_process.hpp"
 
 namespace csgi::scenario {
 
@@ -33,15 +30,8 @@ class ServerProcess {
   std::vector<std::string> warnings() const;
 
  private:
-  void collect(int fd);
-  std::size_t count_in_log(const std::string& text) const;
-
-  pid_t pid_ = -1;
-  mutable std::mutex mutex_;
-  std::condition_variable grew_;
-  std::string log_;
+  ChildProcess child_;
   int workers_ = 1;
-  std::thread reader_;
 };
 
 // The path of the running executable (/proc/self/exe, resolved).

@@ -35,77 +35,34 @@ std::vector<std::string> serve_command(std::vector<std::string> serve_args) {
 CsgiProcess::CsgiProcess(std::vector<std::string> serve_args)
     : CsgiProcess(Command{serve_command(std::move(serve_args))}) {}
 
-CsgiProcess::CsgiProcess(Command command) {
-  std::vector<std::string>& args = command.argv;
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  int log_pipe[2];
-  if (::pipe2(log_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::setpgid(0, 0);
-    ::dup2(log_pipe[1], STDERR_FILENO);
-    ::dup2(log_pipe[1], STDOUT_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(log_pipe[1]);
-  reader_ = std::thread([this, fd = log_pipe[0]] { collect(fd); });
-}
+CsgiProcess::CsgiProcess(Command command) : child_(std::move(command.argv)) {}
 
 CsgiProcess::~CsgiProcess() {
-  if (!exited_ && pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    if (!wait_exit(milliseconds(3000))) {
-      ::kill(pid_, SIGKILL);  // its workers get SIGTERM (PR_SET_PDEATHSIG)
-      wait_exit(milliseconds(3000));
-    }
+  if (child_.wait_exit(milliseconds(0))) return;
+  ::kill(pid(), SIGTERM);
+  if (!child_.wait_exit(milliseconds(3000))) {
+    ::kill(pid(), SIGKILL);  // its workers get SIGTERM (PR_SET_PDEATHSIG)
+    child_.wait_exit(milliseconds(3000));
   }
-  // The log pipe reaches EOF once the supervisor and every worker are gone.
-  if (reader_.joinable()) reader_.join();
+  // The log ends once the supervisor and every worker are gone (~ChildProcess).
 }
 
-void CsgiProcess::collect(int fd) {
-  char chunk[4096];
-  for (;;) {
-    auto n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    {
-      std::lock_guard lock(mutex_);
-      log_.append(chunk, static_cast<std::size_t>(n));
-    }
-    grew_.notify_all();
-  }
-  ::close(fd);
-}
-
-std::size_t CsgiProcess::count_in_log(const std::string& text) const {
-  std::lock_guard lock(mutex_);
-  std::size_t count = 0;
-  for (auto at = log_.find(text); at != std::string::npos; at = log_.find(text, at + 1)) ++count;
-  return count;
-}
+std::size_t CsgiProcess::count_in_log(const std::string& text) const { return child_.count_in_output(text); }
 
 bool CsgiProcess::wait_for_log(const std::string& text, std::size_t count, milliseconds timeout) {
-  return eventually([&] { return count_in_log(text) >= count; }, timeout);
+  return child_.wait_for_output(
+      [&](const std::string& log) { return scenario::occurrences(log, text) >= count; }, timeout);
 }
 
-std::string CsgiProcess::log() const {
-  std::lock_guard lock(mutex_);
-  return log_;
-}
+std::string CsgiProcess::log() const { return child_.output(); }
 
 std::uint16_t CsgiProcess::port(milliseconds timeout) {
   if (port_ != 0) return port_;
   static const std::regex running(R"(running on http://127\.0\.0\.1:(\d+))");
-  eventually(
-      [&] {
+  child_.wait_for_output(
+      [&](const std::string& log) {
         std::smatch match;
-        std::string text = log();
-        if (!std::regex_search(text, match, running)) return false;
+        if (!std::regex_search(log, match, running)) return false;
         port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
         return true;
       },
@@ -113,17 +70,13 @@ std::uint16_t CsgiProcess::port(milliseconds timeout) {
   return port_;
 }
 
-void CsgiProcess::signal(int signal_number) const { ::kill(pid_, signal_number); }
+void CsgiProcess::signal(int signal_number) const { ::kill(pid(), signal_number); }
 
-void CsgiProcess::signal_group(int signal_number) const { ::kill(-pid_, signal_number); }
+void CsgiProcess::signal_group(int signal_number) const { ::kill(-pid(), signal_number); }
 
-std::vector<pid_t> CsgiProcess::workers() const { return children_of(pid_); }
+std::vector<pid_t> CsgiProcess::workers() const { return children_of(pid()); }
 
-std::optional<int> CsgiProcess::wait_exit(milliseconds timeout) {
-  auto code = testing::wait_exit(pid_, timeout);
-  if (code) exited_ = true;
-  return code;
-}
+std::optional<int> CsgiProcess::wait_exit(milliseconds timeout) { return child_.wait_exit(timeout); }
 
 // ---- HttpConnection ----------------------------------------------------------
 

@@ -3,15 +3,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <sys/types.h>
+
+#include "scenario/child_process.hpp"
 
 namespace csgi::servers::testing {
 
@@ -32,7 +31,7 @@ class CsgiProcess {
   CsgiProcess(const CsgiProcess&) = delete;
   CsgiProcess& operator=(const CsgiProcess&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   // The port the supervisor bound, from its startup line; 0 if none appeared
   // within `timeout`.
   std::uint16_t port(milliseconds timeout = milliseconds(3000));
@@ -50,15 +49,8 @@ class CsgiProcess {
   std::optional<int> wait_exit(milliseconds timeout = milliseconds(3000));
 
  private:
-  void collect(int fd);
-
-  pid_t pid_ = -1;
-  bool exited_ = false;
+  scenario::ChildProcess child_;
   std::uint16_t port_ = 0;
-  mutable std::mutex mutex_;
-  std::condition_variable grew_;
-  std::string log_;
-  std::thread reader_;
 };
 
 struct Reply {

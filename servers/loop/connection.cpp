@@ -355,7 +355,8 @@ asgi::awaitable<void> Connection::call_app(protocol::MessageHead& head,
   // A plain function takes the scope as it is built; App would move it once
   // more (gateway/asgi.hpp, AppFunction).
   if (context_->app_function)
-    return context_->app_function(request_scope(head, forwarded_client), std::move(receive), std::move(send));
+    return context_->app_function(request_scope(head, forwarded_client), std::move(receive),
+                                  std::move(send));
   return context_->app(request_scope(head, forwarded_client), std::move(receive), std::move(send));
 }
 

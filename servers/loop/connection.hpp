@@ -156,9 +156,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   // Waits until the socket is readable or `deadline` passes (false).
   boost::asio::awaitable<bool> wait_readable(Clock::time_point deadline);
   // One request: the app on a scope built from `head`, its end, the access
-  // line; false when the connection must close. A frame of its own, so that what a
-  // request needs while it runs is not part of the frame of serve(), which
-  // every idle connection keeps.
+  // line; false when the connection must close. A frame of its own, so that
+  // what a request needs while it runs is not part of the frame of serve(),
+  // which every idle connection keeps.
   boost::asio::awaitable<bool> serve_request(protocol::MessageHead& head);
   // A request that asks for WebSocket: the socket goes to a WebSocketSession
   // (servers/websocket_session.hpp), listed in the context, and this
@@ -172,8 +172,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Index
   // coroutine itself: the scope and the callables are built on the stack as
   // the app's arguments, and only the app's frame keeps them.
   // `forwarded_client` receives the client that proxy headers named.
-  asgi::awaitable<void> call_app(protocol::MessageHead& head, std::optional<Endpoint>& forwarded_client);
-  asgi::Scope request_scope(protocol::MessageHead& head, std::optional<Endpoint>& forwarded_client);
+  asgi::awaitable<void> call_app(protocol::MessageHead& head,
+                                 std::optional<Endpoint>& forwarded_client);
+  asgi::Scope request_scope(protocol::MessageHead& head,
+                            std::optional<Endpoint>& forwarded_client);
   void unlist_from_watch();
   // The task begin_app() posts, once per turn of the loop for all connections.
   static void watch_yielded_apps(LoopContext& context);

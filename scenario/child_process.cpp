@@ -66,22 +66,23 @@ bool ChildProcess::wait_for_output(const std::function<bool(const std::string&)>
 }
 
 std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!status_) {
-    int status = 0;
-    pid_t done = ::waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    } else if (done < 0 && errno != EINTR) {
-      return std::nullopt;  // not a child of this process any more
-    } else {
-      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-      // Nothing tells a parent that a child exited but a SIGCHLD handler,
-      // which would be the whole process's: poll, briefly.
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
+  if (!status_) status_ = scenario::wait_exit(pid_, timeout);
   return status_;
+}
+
+std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    // Not yet; or not yet a child: a process adopted as a subreaper becomes
+    // one when its parent exits.
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    // Nothing tells a parent that a child exited but a SIGCHLD handler,
+    // which would be the whole process's: poll, briefly.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 std::size_t occurrences(std::string_view text, std::string_view part) {

@@ -38,8 +38,8 @@ class ChildProcess {
   // arrives; false after `timeout`.
   bool wait_for_output(const std::function<bool(const std::string& output)>& condition,
                        std::chrono::milliseconds timeout);
-  // The exit status once the child exits (its code, or 128 + the signal that
-  // killed it), reaping it; nullopt after `timeout`.
+  // The exit status once the child exits (scenario::wait_exit), the same
+  // again on later calls.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
  private:
@@ -52,6 +52,10 @@ class ChildProcess {
   std::string output_;
   std::thread reader_;
 };
+
+// The exit status of `pid`, a child of this process, once it exits (its code,
+// or 128 + the signal that killed it), reaping it; nullopt after `timeout`.
+std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout);
 
 // How many times `part` occurs in `text` (overlapping ones too).
 std::size_t occurrences(std::string_view text, std::string_view part);

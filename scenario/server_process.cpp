@@ -40,18 +40,18 @@ ServerProcess::~ServerProcess() {
 
 std::uint16_t ServerProcess::wait_ready(std::chrono::milliseconds timeout) {
   static const std::regex running(R"(running on http://127\.0\.0\.1:(\d+))");
-  std::smatch match;
-  std::string seen;
+  std::uint16_t port = 0;
   bool ready = child_.wait_for_output(
       [&](const std::string& output) {
-        seen = output;
-        return std::regex_search(seen, match, running) &&
-               occurrences(seen, "Started server process") >= static_cast<std::size_t>(workers_);
+        std::smatch match;
+        if (!std::regex_search(output, match, running)) return false;
+        port = static_cast<std::uint16_t>(std::stoi(match[1]));
+        return occurrences(output, "Started server process") >= static_cast<std::size_t>(workers_);
       },
       timeout);
   if (!ready)
-    throw std::runtime_error("scenario: the server did not start; its log:\n" + seen);
-  return static_cast<std::uint16_t>(std::stoi(match[1]));
+    throw std::runtime_error("scenario: the server did not start; its log:\n" + child_.output());
+  return port;
 }
 
 std::vector<std::string> ServerProcess::warnings() const {

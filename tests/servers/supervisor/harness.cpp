@@ -71,19 +71,6 @@ std::vector<pid_t> children_of(pid_t pid) {
   return children;
 }
 
-std::optional<int> wait_exit(pid_t pid, milliseconds timeout) {
-  std::optional<int> result;
-  eventually(
-      [&] {
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) != pid) return false;
-        result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return true;
-      },
-      timeout);
-  return result;
-}
-
 AdoptedProcess::~AdoptedProcess() {
   if (pid_ <= 0) return;
   if (!stop(milliseconds(3000))) {

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "scenario/child_process.hpp"
 #include "servers/supervisor/supervisor.hpp"
 
 namespace csgi::servers::testing {
@@ -54,9 +55,8 @@ std::vector<pid_t> children_of(pid_t pid);
 template <class Condition>
 bool eventually(Condition condition, milliseconds timeout = 2000ms);
 
-// The exit status of `pid` (the test's child) once it exits: its exit code,
-// or 128 + the signal that killed it; nullopt after `timeout`.
-std::optional<int> wait_exit(pid_t pid, milliseconds timeout);
+// The exit status of `pid` (the test's child) once it exits, reaping it.
+using scenario::wait_exit;
 
 // A process that became this one's child as a subreaper (PR_SET_CHILD_SUBREAPER):
 // the new supervisor a USR2 upgrade starts, once the old one has exited. The
